@@ -1,0 +1,87 @@
+"""create_app(): the FastAPI application with its lifespan (schema check, bootstrap admin, worker)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+from sqlalchemy import text
+
+from app.api import errors
+from app.api.deps import CredentialCache
+from app.api.limits import BodyLimitMiddleware
+from app.api.routes import definitions, deployments, instances, tasks
+from app.db.migrate import schema_is_current, upgrade
+from app.services.context import AppContext
+from app.services.identity import ensure_bootstrap_admin
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Voronka runs a company's sales process as BPMN: deploy models, start deals, work user tasks by role.
+
+Authenticate with HTTP Basic (or a bearer token). Errors are RFC 9457 problem details.
+"""
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+def prepare_database(context: AppContext) -> None:
+    settings = context.settings
+    if not schema_is_current(context.db.engine, settings.database_url):
+        if not settings.auto_migrate:
+            raise SchemaBehind("the database schema is not up to date: run `voronka migrate` "
+                               "(or set VORONKA_AUTO_MIGRATE=true)")
+        upgrade(settings.database_url)
+    ensure_bootstrap_admin(context)
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    settings = settings or (context.settings if context else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = context or AppContext(settings)
+        prepare_database(ctx)
+        app.state.context = ctx
+        try:
+            yield
+        finally:
+            if context is None:
+                ctx.close()
+
+    app = FastAPI(title="Voronka", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.credential_cache = CredentialCache()
+    if context is not None:
+        app.state.context = context
+    errors.register(app)
+
+    @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)")
+    def health() -> dict[str, str]:
+        with app.state.context.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    for module in (deployments, definitions, instances, tasks):
+        app.include_router(module.router, prefix="/api/v1")
+
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                       allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(BodyLimitMiddleware, json_limit=settings.max_payload_bytes,
+                       upload_limit=settings.max_upload_bytes * settings.max_upload_files + 65536)
+    return app
+
+
+# `uvicorn app.main:app`: settings come from the environment when the server starts.
+app = create_app()

@@ -1,0 +1,58 @@
+"""What every use case needs: settings, the database and the cache of parsed specs."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from app.db.models import ProcessDefinition
+from app.db.session import Database
+from app.engine.expressions import Limits, SafeScriptEngine
+from app.engine.runner import ProcessRuntime
+from app.engine.serializer import load_spec
+from app.errors import NotFound
+from app.settings import Settings
+
+
+@dataclass
+class RuntimeCache:
+    """Parsed specs by definition id: a definition never changes, so each is deserialized once per process."""
+
+    script_engine: SafeScriptEngine
+    size: int = 256
+    _items: OrderedDict[str, ProcessRuntime] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, session: Session, definition_id: str) -> ProcessRuntime:
+        with self._lock:
+            runtime = self._items.get(definition_id)
+            if runtime is not None:
+                self._items.move_to_end(definition_id)
+                return runtime
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"process definition {definition_id} not found")
+        spec, subprocess_specs = load_spec(definition.spec)
+        runtime = ProcessRuntime(definition_id, spec, subprocess_specs, self.script_engine)
+        with self._lock:
+            self._items[definition_id] = runtime
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return runtime
+
+
+class AppContext:
+    """Created once per process (server, worker, CLI) and handed to every service call."""
+
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.database_url)
+        limits = Limits(max_seconds=settings.expression_seconds, max_size=settings.expression_max_size)
+        self.limits = limits
+        self.runtimes = RuntimeCache(SafeScriptEngine(limits=limits))
+
+    def close(self) -> None:
+        self.db.dispose()

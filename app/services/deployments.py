@@ -1,0 +1,163 @@
+"""Deploy BPMN files: parse safely, check every expression, store each executable process as a new version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.auth.permissions import require_can_deploy
+from app.db.models import Deployment, ProcessDefinition
+from app.engine.expressions import check_spec_expressions
+from app.engine.parser import ParsedProcess, parse_bpmn_files
+from app.engine.serializer import dump_spec
+from app.errors import InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
+from app.services.context import AppContext
+
+
+@dataclass
+class DeployResult:
+    deployment: Deployment
+    definitions: list[ProcessDefinition]
+    created: bool  # False when every process was identical to its latest version
+
+
+def deploy(ctx: AppContext, *, files: list[tuple[str, bytes]], actor: Actor, name: str | None = None,
+           source: str | None = None) -> DeployResult:
+    require_can_deploy(actor)
+    _check_sizes(ctx, files)
+    parsed = parse_bpmn_files(files, max_bytes=ctx.settings.max_upload_bytes)
+    _check_expressions(parsed)
+    with ctx.db.transaction() as session:
+        return _store(session, parsed, actor=actor, name=name or files[0][0], source=source)
+
+
+def _check_sizes(ctx: AppContext, files: list[tuple[str, bytes]]) -> None:
+    if not files:
+        raise InvalidInput("no files uploaded: send one or more .bpmn files in the multipart field 'files'")
+    if len(files) > ctx.settings.max_upload_files:
+        raise InvalidInput(f"too many files: {len(files)} (at most {ctx.settings.max_upload_files})")
+    for filename, data in files:
+        if len(data) > ctx.settings.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"{filename} is {len(data)} bytes; the limit is {ctx.settings.max_upload_bytes}",
+                problems=[Problem("file too large", file=filename)],
+            )
+
+
+def _check_expressions(parsed: Iterable[ParsedProcess]) -> None:
+    problems: list[Problem] = []
+    for process in parsed:
+        for problem in check_spec_expressions(process.spec, process.subprocess_specs):
+            problem.file = problem.file or process.filename
+            problems.append(problem)
+    if problems:
+        first = problems[0]
+        raise InvalidModel(
+            f"{len(problems)} expression problem(s); first in {first.file}, element {first.element_id}: "
+            f"{first.message}",
+            problems=problems,
+        )
+
+
+def _mark_external_tasks_manual(process: ParsedProcess) -> None:
+    """External service tasks wait for a worker outside the server, so the engine must not run them itself."""
+    for spec in [process.spec, *process.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if (getattr(task_spec, "extensions", None) or {}).get("external_topic"):
+                task_spec.manual = True
+
+
+def _store(session: Session, parsed: list[ParsedProcess], *, actor: Actor, name: str,
+           source: str | None) -> DeployResult:
+    deployment = Deployment(name=name[:255], source=source, created_by=actor.username)
+    definitions: list[ProcessDefinition] = []
+    created = False
+    for process in parsed:
+        latest = latest_definition(session, process.key)
+        if latest is not None and latest.sha256 == process.sha256:
+            definitions.append(latest)
+            continue
+        _mark_external_tasks_manual(process)
+        created = True
+        definition = ProcessDefinition(
+            key=process.key,
+            version=(latest.version + 1) if latest else 1,
+            name=process.name,
+            deployment=deployment,
+            filename=process.filename,
+            xml=process.xml.decode("utf-8"),
+            sha256=process.sha256,
+            spec=dump_spec(process.spec, process.subprocess_specs),
+            start_form=process.start_form,
+            candidate_starter_groups=process.candidate_starter_groups,
+            candidate_starter_users=process.candidate_starter_users,
+        )
+        session.add(definition)
+        definitions.append(definition)
+    if not created:
+        return DeployResult(definitions[0].deployment, definitions, created=False)
+    session.add(deployment)
+    session.flush()
+    return DeployResult(deployment, definitions, created=True)
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    return session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    )
+
+
+def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True, key: str | None = None,
+                     limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+    with ctx.db.transaction() as session:
+        query = select(ProcessDefinition)
+        if key is not None:
+            query = query.where(ProcessDefinition.key == key)
+        if latest_only:
+            newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                      .group_by(ProcessDefinition.key).subquery())
+            query = query.join(newest, (newest.c.key == ProcessDefinition.key)
+                               & (newest.c.v == ProcessDefinition.version))
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+                               .limit(limit).offset(offset)).all()
+        return list(rows), total
+
+
+def definition_versions(ctx: AppContext, *, key: str, actor: Actor) -> list[ProcessDefinition]:
+    with ctx.db.transaction() as session:
+        rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                               .order_by(ProcessDefinition.version.desc())).all()
+    if not rows:
+        raise NotFound(f"no process definition with key {key!r}")
+    return list(rows)
+
+
+def get_definition(ctx: AppContext, *, actor: Actor, definition_id: str | None = None, key: str | None = None,
+                   version: int | None = None) -> ProcessDefinition:
+    with ctx.db.transaction() as session:
+        return find_definition(session, definition_id=definition_id, key=key, version=version)
+
+
+def find_definition(session: Session, *, definition_id: str | None = None, key: str | None = None,
+                    version: int | None = None) -> ProcessDefinition:
+    if definition_id is not None:
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"process definition {definition_id} not found")
+        return definition
+    if key is None:
+        raise InvalidInput("give definition_key or definition_id")
+    if version is None:
+        found = latest_definition(session, key)
+    else:
+        found = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                               ProcessDefinition.version == version))
+    if found is None:
+        raise NotFound(f"no process definition with key {key!r}" + (f" version {version}" if version else ""))
+    return found

@@ -1,0 +1,183 @@
+"""Process instances: start, read, list, terminate, retry after an incident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.auth.permissions import require_may_start, visible_instances_clause
+from app.db.base import utcnow
+from app.db.models import (
+    EventKind,
+    HistoryEvent,
+    Incident,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    TaskState,
+)
+from app.engine import runner
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.context import AppContext
+from app.services.deployments import find_definition
+from app.services.recording import add_event, record_step
+from app.services.variables import check_variables
+
+
+@dataclass
+class InstanceView:
+    instance: ProcessInstance
+    definition_version: int
+    open_tasks: list[Task]
+    incidents: list[Incident]
+
+
+def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
+                   definition_id: str | None = None, business_key: str | None = None,
+                   variables: dict[str, Any] | None = None) -> InstanceView:
+    variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
+    with ctx.db.transaction() as session:
+        definition = find_definition(session, definition_id=definition_id, key=definition_key)
+        require_may_start(actor, definition)
+        instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
+                                    variables=variables)
+        return _view(session, instance)
+
+
+def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
+                     business_key: str | None, variables: dict[str, Any]) -> ProcessInstance:
+    """Start inside the caller's transaction (also used by message start events)."""
+    runtime = ctx.runtimes.get(session, definition.id)
+    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps)
+    now = utcnow()
+    instance = ProcessInstance(
+        definition_id=definition.id, definition_key=definition.key, business_key=business_key,
+        status=InstanceStatus.RUNNING, state={}, variables={}, started_by=actor.username, started_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
+              data={"variables": variables, "business_key": business_key, "version": definition.version})
+    record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    return instance
+
+
+def advance(ctx: AppContext, session: Session, instance: ProcessInstance, command: runner.Command, *,
+            actor: Actor) -> list[runner.ThrownMessage]:
+    """Run a command on a stored instance and record the outcome (the caller owns the transaction)."""
+    if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
+        raise Conflict(f"instance {instance.id} is {instance.status}")
+    runtime = ctx.runtimes.get(session, instance.definition_id)
+    step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
+    return record_step(session, instance, step, actor=actor, limits=ctx.limits)
+
+
+def get_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
+    with ctx.db.transaction() as session:
+        return _view(session, readable_instance(session, actor, instance_id))
+
+
+def readable_instance(session: Session, actor: Actor, instance_id: str) -> ProcessInstance:
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                            visible_instances_clause(actor)))
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
+                   business_key: str | None = None, status: str | None = None,
+                   started_after: datetime | None = None, started_before: datetime | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[list[InstanceView], int]:
+    if status is not None and status not in set(InstanceStatus):
+        raise InvalidInput(f"status must be one of {', '.join(InstanceStatus)}")
+    query = select(ProcessInstance).where(visible_instances_clause(actor))
+    if definition_key:
+        query = query.where(ProcessInstance.definition_key == definition_key)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    if started_after:
+        query = query.where(ProcessInstance.started_at >= started_after)
+    if started_before:
+        query = query.where(ProcessInstance.started_at < started_before)
+    with ctx.db.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+                               .limit(limit).offset(offset)).all()
+        return _views(session, list(rows)), total
+
+
+def terminate_instance(ctx: AppContext, *, actor: Actor, instance_id: str,
+                       reason: str | None = None) -> InstanceView:
+    with ctx.db.transaction() as session:
+        instance = readable_instance(session, actor, instance_id)
+        if not (actor.sees_all_work or instance.started_by == actor.username):
+            raise Forbidden("only who started the instance, the head of sales or an admin may terminate it")
+        advance(ctx, session, instance, runner.cancel(), actor=actor)
+        now = utcnow()
+        instance.status = InstanceStatus.TERMINATED
+        instance.ended_at = now
+        for task in session.scalars(select(Task).where(Task.instance_id == instance.id,
+                                                       Task.state == TaskState.OPEN)):
+            task.state = TaskState.CANCELLED
+            task.completed_at = now
+        add_event(session, instance, EventKind.INSTANCE_TERMINATED, actor=actor, at=now,
+                  data={"reason": reason} if reason else {})
+        return _view(session, instance)
+
+
+def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
+    """After the cause of an incident is fixed, run the failed step again."""
+    if not actor.is_admin:
+        raise Forbidden("retrying an incident requires the admin role")
+    with ctx.db.transaction() as session:
+        instance = readable_instance(session, actor, instance_id)
+        if instance.status != InstanceStatus.FAILED:
+            raise Conflict(f"instance {instance_id} has no open incident (status {instance.status})")
+        now = utcnow()
+        for incident in instance.incidents:
+            if incident.resolved_at is None:
+                incident.resolved_at = now
+                add_event(session, instance, EventKind.INCIDENT_RESOLVED, actor=actor, at=now,
+                          element_id=incident.element_id, data={"incident_id": incident.id})
+        advance(ctx, session, instance, runner.retry_failed(), actor=actor)
+        return _view(session, instance)
+
+
+def instance_history(ctx: AppContext, *, actor: Actor, instance_id: str) -> list[HistoryEvent]:
+    with ctx.db.transaction() as session:
+        readable_instance(session, actor, instance_id)
+        return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                                    .order_by(HistoryEvent.id)))
+
+
+def _view(session: Session, instance: ProcessInstance) -> InstanceView:
+    return _views(session, [instance])[0]
+
+
+def _views(session: Session, instances: list[ProcessInstance]) -> list[InstanceView]:
+    """Views for a page of instances in three queries, whatever the page size."""
+    ids = [i.id for i in instances]
+    if not ids:
+        return []
+    tasks: dict[str, list[Task]] = {i: [] for i in ids}
+    for task in session.scalars(select(Task).where(Task.instance_id.in_(ids), Task.state == TaskState.OPEN)
+                                .order_by(Task.created_at)):
+        tasks[task.instance_id].append(task)
+    incidents: dict[str, list[Incident]] = {i: [] for i in ids}
+    for incident in session.scalars(select(Incident).where(Incident.instance_id.in_(ids),
+                                                           Incident.resolved_at.is_(None))):
+        incidents[incident.instance_id].append(incident)
+    versions = dict(session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.version)
+        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).tuples().all())
+    return [InstanceView(i, versions[i.definition_id], tasks[i.id], incidents[i.id]) for i in instances]

@@ -1,0 +1,178 @@
+"""Write what one engine step produced: instance row, task projection, jobs, subscriptions, history.
+
+Every use case that advances an instance ends here, inside its one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.db.base import utcnow
+from app.db.models import (
+    CandidateKind,
+    EventKind,
+    HistoryEvent,
+    Incident,
+    InstanceStatus,
+    Job,
+    JobKind,
+    JobState,
+    MessageSubscription,
+    ProcessInstance,
+    Task,
+    TaskCandidate,
+    TaskState,
+)
+from app.engine.assignment import resolve_assignment
+from app.engine.runner import Failure, OpenTask, Step, ThrownMessage
+from app.errors import ExpressionFailed
+
+
+def record_step(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor,
+                limits: Any) -> list[ThrownMessage]:
+    """Apply `step` to the database; returns the messages the instance threw, for the caller to route."""
+    now = utcnow()
+    instance.state = step.state
+    instance.variables = step.data
+    instance.updated_at = now
+    _record_finished_elements(session, instance, step, actor=actor, at=now)
+    failure = step.failure
+    failure = _sync_tasks(session, instance, step, actor=actor, at=now, limits=limits) or failure
+    _sync_jobs(session, instance, step)
+    _sync_subscriptions(session, instance, step)
+    if failure is not None:
+        instance.status = InstanceStatus.FAILED
+        session.add(Incident(instance_id=instance.id, element_id=failure.element_id, kind="failure",
+                             message=failure.message, created_at=now))
+        add_event(session, instance, EventKind.INCIDENT_CREATED, actor=actor, at=now,
+                  element_id=failure.element_id, data={"message": failure.message})
+    elif step.completed:
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = now
+        instance.outcome = step.end_properties.get("outcome") or instance.outcome
+        add_event(session, instance, EventKind.INSTANCE_COMPLETED, actor=actor, at=now,
+                  data={"outcome": instance.outcome} if instance.outcome else {})
+    elif instance.status == InstanceStatus.FAILED:
+        instance.status = InstanceStatus.RUNNING
+    return step.thrown
+
+
+def add_event(session: Session, instance: ProcessInstance, kind: EventKind, *, actor: Actor | None,
+              at: datetime | None = None, task_id: str | None = None, element_id: str | None = None,
+              element_name: str | None = None, element_type: str | None = None,
+              funnel_stage: str | None = None, data: dict[str, Any] | None = None) -> None:
+    session.add(HistoryEvent(
+        instance_id=instance.id, definition_id=instance.definition_id, task_id=task_id, kind=kind,
+        element_id=element_id, element_name=element_name, element_type=element_type, funnel_stage=funnel_stage,
+        actor=actor.username if actor else None, at=at or utcnow(), data=data or {},
+    ))
+
+
+def _record_finished_elements(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor,
+                              at: datetime) -> None:
+    for element in step.finished_elements:
+        stage = element.properties.get("funnel_stage")
+        if stage:
+            instance.funnel_stage = stage
+        if element.element_type == "UserTask":
+            continue  # recorded as task_completed by the task service, with its actor and data
+        kind = EventKind.GATEWAY_TAKEN if element.taken else EventKind.ELEMENT_COMPLETED
+        add_event(session, instance, kind, actor=actor, at=at, task_id=element.task_id,
+                  element_id=element.element_id, element_name=element.element_name,
+                  element_type=element.element_type, funnel_stage=stage,
+                  data={"taken": element.taken} if element.taken else {})
+
+
+def _sync_tasks(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor, at: datetime,
+                limits: Any) -> Failure | None:
+    """Open rows for new user tasks, cancel rows whose task the engine no longer waits on."""
+    failure = None
+    open_rows = {t.id: t for t in session.scalars(
+        select(Task).where(Task.instance_id == instance.id, Task.state == TaskState.OPEN))}
+    live = {t.id for t in step.user_tasks}
+    for task_id, row in open_rows.items():
+        if task_id not in live:
+            row.state = TaskState.CANCELLED
+            row.completed_at = at
+            add_event(session, instance, EventKind.TASK_CANCELLED, actor=actor, at=at, task_id=row.id,
+                      element_id=row.element_id, element_name=row.name, element_type="UserTask")
+    for open_task in step.user_tasks:
+        if open_task.id in open_rows:
+            continue
+        try:
+            row = _new_task_row(instance, open_task, at=at, limits=limits)
+        except ExpressionFailed as exc:
+            failure = Failure(open_task.element_id, exc.detail)
+            row = _new_task_row(instance, open_task, at=at, limits=None)
+        session.add(row)
+        if row.funnel_stage:
+            instance.funnel_stage = row.funnel_stage
+        add_event(session, instance, EventKind.TASK_CREATED, actor=actor, at=at, task_id=row.id,
+                  element_id=row.element_id, element_name=row.name, element_type="UserTask",
+                  funnel_stage=row.funnel_stage,
+                  data={"candidate_groups": row.candidate_groups, "assignee": row.assignee})
+    return failure
+
+
+def _new_task_row(instance: ProcessInstance, task: OpenTask, *, at: datetime, limits: Any) -> Task:
+    ext = task.extensions
+    assignment = resolve_assignment(ext, task.data, limits=limits, now=at) if limits else None
+    properties = dict(ext.get("properties") or {})
+    row = Task(
+        id=task.id, instance_id=instance.id, definition_key=instance.definition_key,
+        business_key=instance.business_key, element_id=task.element_id, name=task.name, lane=task.lane,
+        documentation=task.documentation or ext.get("documentation"),
+        assignee=assignment.assignee if assignment else None,
+        form=list(ext.get("form_fields") or []), properties=properties,
+        funnel_stage=properties.get("funnel_stage"), work_kind=properties.get("work_kind"),
+        due_at=assignment.due_at if assignment else None,
+        priority=assignment.priority if assignment else 50,
+        state=TaskState.OPEN, created_at=at,
+        claimed_at=at if assignment and assignment.assignee else None,
+    )
+    groups = assignment.candidate_groups if assignment else []
+    users = assignment.candidate_users if assignment else []
+    row.candidates = [TaskCandidate(kind=CandidateKind.GROUP, name=g) for g in dict.fromkeys(groups)] + [
+        TaskCandidate(kind=CandidateKind.USER, name=u) for u in dict.fromkeys(users)]
+    return row
+
+
+def _sync_jobs(session: Session, instance: ProcessInstance, step: Step) -> None:
+    existing = {(j.kind, j.task_id): j for j in session.scalars(select(Job).where(Job.instance_id == instance.id))}
+    wanted: dict[tuple[str, str], Job] = {}
+    for timer in step.timers:
+        wanted[(JobKind.TIMER, timer.task_id)] = Job(
+            kind=JobKind.TIMER, instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
+            due_at=timer.due_at, state=JobState.READY)
+    for ext in step.external_tasks:
+        wanted[(JobKind.EXTERNAL, ext.task_id)] = Job(
+            kind=JobKind.EXTERNAL, instance_id=instance.id, task_id=ext.task_id, element_id=ext.element_id,
+            topic=ext.topic, due_at=utcnow(), state=JobState.READY)
+    for key, job in existing.items():
+        if key not in wanted:
+            session.delete(job)
+        elif job.kind == JobKind.TIMER and job.due_at != wanted[key].due_at:
+            job.due_at = wanted[key].due_at  # a cycle timer moved on to its next firing
+            job.state = JobState.READY
+    for key, job in wanted.items():
+        if key not in existing:
+            session.add(job)
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, step: Step) -> None:
+    existing = {s.task_id: s for s in session.scalars(
+        select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))}
+    wanted = {w.task_id: w for w in step.message_waits}
+    for task_id, sub in existing.items():
+        if task_id not in wanted:
+            session.delete(sub)
+    for task_id, wait in wanted.items():
+        if task_id not in existing:
+            session.add(MessageSubscription(
+                message_name=wait.message_name, instance_id=instance.id, business_key=instance.business_key,
+                task_id=task_id, element_id=wait.element_id, correlation={}))

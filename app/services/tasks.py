@@ -1,0 +1,231 @@
+"""User tasks: the inbox queries and the claim / unclaim / assign / complete use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.auth.permissions import (
+    candidate_clause,
+    may_work_task,
+    require_task_readable,
+    visible_tasks_clause,
+)
+from app.db.base import utcnow
+from app.db.models import (
+    CandidateKind,
+    EventKind,
+    HistoryEvent,
+    ProcessInstance,
+    Task,
+    TaskCandidate,
+    TaskState,
+)
+from app.engine import runner
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.context import AppContext
+from app.services.instances import advance
+from app.services.recording import add_event
+from app.services.variables import check_variables, validate_form
+
+SORTS = {
+    "created": Task.created_at,
+    "due": Task.due_at,
+    "priority": Task.priority,
+    "name": Task.name,
+}
+Scope = Literal["all", "mine", "groups", "inbox"]
+
+
+@dataclass
+class TaskFilter:
+    scope: Scope = "all"
+    state: str | None = TaskState.OPEN
+    candidate_group: str | None = None
+    candidate_user: str | None = None
+    assignee: str | None = None
+    instance_id: str | None = None
+    definition_key: str | None = None
+    business_key: str | None = None
+    element_id: str | None = None
+    funnel_stage: str | None = None
+    overdue: bool | None = None
+    search: str | None = None
+    sort: str = "created"
+    descending: bool = False
+
+
+def task_query(actor: Actor, flt: TaskFilter) -> Select[tuple[Task]]:
+    query = select(Task).where(visible_tasks_clause(actor))
+    if flt.state is not None:
+        if flt.state not in set(TaskState):
+            raise InvalidInput(f"state must be one of {', '.join(TaskState)}")
+        query = query.where(Task.state == flt.state)
+    if flt.scope == "mine":
+        query = query.where(Task.assignee == actor.username)
+    elif flt.scope == "groups":
+        query = query.where(Task.assignee.is_(None), candidate_clause(actor))
+    elif flt.scope == "inbox":
+        query = query.where((Task.assignee == actor.username) | (Task.assignee.is_(None) & candidate_clause(actor)))
+    if flt.candidate_group:
+        query = query.where(Task.candidates.any(
+            (TaskCandidate.kind == CandidateKind.GROUP) & (TaskCandidate.name == flt.candidate_group)))
+    if flt.candidate_user:
+        query = query.where(Task.candidates.any(
+            (TaskCandidate.kind == CandidateKind.USER) & (TaskCandidate.name == flt.candidate_user)))
+    for column, value in ((Task.assignee, flt.assignee), (Task.instance_id, flt.instance_id),
+                          (Task.definition_key, flt.definition_key), (Task.business_key, flt.business_key),
+                          (Task.element_id, flt.element_id), (Task.funnel_stage, flt.funnel_stage)):
+        if value:
+            query = query.where(column == value)
+    if flt.overdue is not None:
+        now = utcnow()
+        query = query.where((Task.due_at < now) if flt.overdue else (Task.due_at.is_(None) | (Task.due_at >= now)))
+    if flt.search:
+        pattern = f"%{flt.search.lower()}%"
+        query = query.where(func.lower(Task.business_key).like(pattern) | func.lower(Task.name).like(pattern))
+    return query
+
+
+def list_tasks(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 50,
+               offset: int = 0) -> tuple[list[Task], int]:
+    if flt.sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+    query = task_query(actor, flt)
+    column = SORTS[flt.sort]
+    order = column.desc() if flt.descending else column.asc()
+    with ctx.db.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(order.nulls_last(), Task.created_at, Task.id)
+                               .limit(limit).offset(offset)).all()
+        return list(rows), total
+
+
+def count_tasks(ctx: AppContext, *, actor: Actor, flt: TaskFilter) -> int:
+    with ctx.db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(task_query(actor, flt).subquery())) or 0
+
+
+@dataclass
+class TaskDetail:
+    task: Task
+    data: dict[str, Any]
+
+
+def get_task(ctx: AppContext, *, actor: Actor, task_id: str) -> TaskDetail:
+    with ctx.db.transaction() as session:
+        task = require_task_readable(actor, session.get(Task, task_id), task_id)
+        instance = session.get(ProcessInstance, task.instance_id)
+        return TaskDetail(task, dict(instance.variables) if instance else {})
+
+
+def claim_task(ctx: AppContext, *, actor: Actor, task_id: str) -> Task:
+    with ctx.db.transaction() as session:
+        task = _open_task(session, actor, task_id)
+        if task.assignee == actor.username:
+            return task
+        if task.assignee is not None:
+            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+        if not may_work_task(actor, task):
+            raise Forbidden(f"task {task_id} is for {', '.join(task.candidate_groups) or 'other users'}; "
+                            "you are not a candidate")
+        task.assignee = actor.username
+        task.claimed_at = utcnow()
+        _task_event(session, task, EventKind.TASK_CLAIMED, actor)
+        _touch(session, task)
+        return task
+
+
+def unclaim_task(ctx: AppContext, *, actor: Actor, task_id: str) -> Task:
+    with ctx.db.transaction() as session:
+        task = _open_task(session, actor, task_id)
+        if task.assignee is None:
+            return task
+        if task.assignee != actor.username and not actor.sees_all_work:
+            raise Forbidden(f"task {task_id} is claimed by {task.assignee}; only they or a manager may release it")
+        previous = task.assignee
+        task.assignee = None
+        task.claimed_at = None
+        _task_event(session, task, EventKind.TASK_UNCLAIMED, actor, {"previous": previous})
+        _touch(session, task)
+        return task
+
+
+def assign_task(ctx: AppContext, *, actor: Actor, task_id: str, assignee: str | None) -> Task:
+    """Reassign (head of sales, admin): hand a stuck task to someone else, or back to the pool."""
+    with ctx.db.transaction() as session:
+        task = _open_task(session, actor, task_id)
+        if not actor.sees_all_work:
+            if assignee == actor.username and task.assignee is None and may_work_task(actor, task):
+                pass  # assigning oneself an unclaimed candidate task is a claim
+            else:
+                raise Forbidden("reassigning tasks requires the head_of_sales or admin role")
+        previous = task.assignee
+        task.assignee = assignee
+        task.claimed_at = utcnow() if assignee else None
+        _task_event(session, task, EventKind.TASK_ASSIGNED, actor, {"previous": previous, "assignee": assignee})
+        _touch(session, task)
+        return task
+
+
+def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
+                  variables: dict[str, Any] | None = None) -> Task:
+    variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
+    with ctx.db.transaction() as session:
+        task = session.get(Task, task_id)
+        task = require_task_readable(actor, task, task_id)
+        if task.state != TaskState.OPEN:
+            raise Conflict(f"task {task_id} is already {task.state}")
+        if not may_work_task(actor, task):
+            if task.assignee is not None:
+                raise Forbidden(f"task {task_id} is claimed by {task.assignee}")
+            raise Forbidden(f"task {task_id} is not for your groups")
+        instance = session.get(ProcessInstance, task.instance_id)
+        if instance is None:
+            raise NotFound(f"process instance {task.instance_id} not found")
+        cleaned = validate_form(task.form, variables, current=instance.variables)
+        now = utcnow()
+        task.state = TaskState.COMPLETED
+        task.completed_at = now
+        task.completed_by = actor.username
+        if task.assignee is None:
+            task.assignee = actor.username
+            task.claimed_at = task.claimed_at or now
+        add_event(session, instance, EventKind.TASK_COMPLETED, actor=actor, at=now, task_id=task.id,
+                  element_id=task.element_id, element_name=task.name, element_type="UserTask",
+                  funnel_stage=task.funnel_stage, data={"variables": cleaned})
+        advance(ctx, session, instance, runner.complete_task(task.id, cleaned), actor=actor)
+        return task
+
+
+def task_history(ctx: AppContext, *, actor: Actor, task_id: str) -> list[HistoryEvent]:
+    with ctx.db.transaction() as session:
+        require_task_readable(actor, session.get(Task, task_id), task_id)
+        return list(session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id)
+                                    .order_by(HistoryEvent.id)))
+
+
+def _open_task(session: Session, actor: Actor, task_id: str) -> Task:
+    task = require_task_readable(actor, session.get(Task, task_id), task_id)
+    if task.state != TaskState.OPEN:
+        raise Conflict(f"task {task_id} is already {task.state}")
+    return task
+
+
+def _task_event(session: Session, task: Task, kind: EventKind, actor: Actor,
+                data: dict[str, Any] | None = None) -> None:
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is not None:
+        add_event(session, instance, kind, actor=actor, task_id=task.id, element_id=task.element_id,
+                  element_name=task.name, element_type="UserTask", funnel_stage=task.funnel_stage, data=data)
+
+
+def _touch(session: Session, task: Task) -> None:
+    """Claims change the instance's revision too, so a claim racing a completion is a conflict, not a mix."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is not None:
+        instance.updated_at = utcnow()

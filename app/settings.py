@@ -1,0 +1,63 @@
+"""The one place that reads configuration: `VORONKA_*` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VORONKA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_VAR_DIR / 'voronka.db'}",
+        description="SQLAlchemy URL; SQLite file under ./var/ by default, postgresql+psycopg://... in production.",
+    )
+    bootstrap_admin: str | None = Field(
+        default=None, description="`user:password`: creates this admin on first start when no such user exists."
+    )
+    auto_migrate: bool = Field(default=False, description="Upgrade the schema on `serve` instead of refusing.")
+    secret_key: str | None = Field(
+        default=None, description="JWT signing secret; generated and stored in the database when unset."
+    )
+    token_minutes: int = Field(default=60, ge=1, description="Lifetime of access tokens and UI sessions.")
+
+    max_upload_bytes: int = Field(default=5_000_000, ge=1, description="Largest accepted BPMN file.")
+    max_upload_files: int = Field(default=20, ge=1, description="Most files in one deployment.")
+    max_payload_bytes: int = Field(default=1_000_000, ge=1, description="Largest JSON request body.")
+    max_variables_bytes: int = Field(default=1_000_000, ge=1, description="Largest serialized instance data.")
+
+    expression_seconds: float = Field(default=1.0, gt=0, description="Time limit for one expression/script.")
+    expression_max_size: int = Field(default=1_000_000, ge=1, description="Largest value a script may build.")
+    max_engine_steps: int = Field(default=10_000, ge=1, description="Automatic steps one request may run.")
+
+    embedded_worker: bool = Field(default=True, description="Run the job worker inside `voronka serve`.")
+    worker_poll_seconds: float = Field(default=1.0, gt=0, description="Longest idle wait of the worker.")
+    job_lock_seconds: float = Field(default=60.0, gt=0, description="How long a claimed job stays locked.")
+
+    bpmn_dir: Path = Field(default=Path("bpmn"), description="Models deployed by `voronka deploy`/`make run`.")
+    log_json: bool = Field(default=False, description="One JSON object per log line (production).")
+    cors_origins: list[str] = Field(default=["null"], description="Origins allowed by CORS (Camunda Modeler).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_postgres_driver(cls, value: str) -> str:
+        # Operators paste postgresql:// URLs; we always use psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
