@@ -105,7 +105,7 @@ def read_form_field(xml_field: etree._Element) -> dict[str, Any]:
 
 
 def read_form_fields(node: etree._Element) -> list[dict[str, Any]]:
-    """`camunda:formData/camunda:formField` of a user task or start event (Modeler writes them without formKey)."""
+    """`camunda:formData/camunda:formField` of a user task or start event (formKey or not)."""
     fields = _xpath(node, "./bpmn:extensionElements/camunda:formData/camunda:formField")
     return [read_form_field(xml_field) for xml_field in fields]
 
@@ -153,7 +153,8 @@ def read_extensions(node: etree._Element, *, lane: str | None) -> dict[str, Any]
         or _zeebe_attr(node, "assignmentDefinition", "candidateUsers"),
         "assignee": _blank_to_none(node.get(camunda("assignee")))
         or _zeebe_attr(node, "assignmentDefinition", "assignee"),
-        "due_date": _blank_to_none(node.get(camunda("dueDate"))) or _zeebe_attr(node, "taskSchedule", "dueDate"),
+        "due_date": _blank_to_none(node.get(camunda("dueDate")))
+        or _zeebe_attr(node, "taskSchedule", "dueDate"),
         "priority": _blank_to_none(node.get(camunda("priority")))
         or _zeebe_attr(node, "priorityDefinition", "priority"),
         "form_key": _blank_to_none(camunda_form_key) or zeebe_form_key,

@@ -1,4 +1,4 @@
-"""Uploaded BPMN files -> SpiffWorkflow specs, with Camunda/Zeebe extensions read and unrunnable models refused.
+"""Uploaded BPMN files -> SpiffWorkflow specs, Camunda/Zeebe extensions read, unrunnable models refused.
 
 `parse_bpmn_files` is the one entry point: hardened XML parsing, BPMN 2.0 schema validation, refusal of
 features we cannot run, then SpiffWorkflow's Camunda parser (extended to read assignment, forms, properties
@@ -22,16 +22,29 @@ from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
-from app.engine.extensions import CAMUNDA_NS, NSMAP, ZEEBE_NS, camunda, read_extensions, read_form_fields, split_list
+from app.engine.extensions import (
+    CAMUNDA_NS,
+    NSMAP,
+    ZEEBE_NS,
+    camunda,
+    read_extensions,
+    read_form_fields,
+    split_list,
+)
 from app.engine.unsupported import find_unsupported
 from app.engine.xml import BPMN_MODEL_NS, parse_xml
 from app.errors import InvalidModel, Problem
 
 MAX_PROBLEMS = 20
 
-_PREFIXES = {BPMN_MODEL_NS: "bpmn", CAMUNDA_NS: "camunda", ZEEBE_NS: "zeebe",
-             "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi", "http://www.omg.org/spec/DD/20100524/DC": "dc",
-             "http://www.omg.org/spec/DD/20100524/DI": "di"}
+_PREFIXES = {
+    BPMN_MODEL_NS: "bpmn",
+    CAMUNDA_NS: "camunda",
+    ZEEBE_NS: "zeebe",
+    "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
+    "http://www.omg.org/spec/DD/20100524/DC": "dc",
+    "http://www.omg.org/spec/DD/20100524/DI": "di",
+}
 
 
 @dataclass
@@ -120,8 +133,9 @@ class _UserTaskParser(_ExtensionsMixin, UserTaskParser):
         # Camunda Modeler writes camunda:formData without camunda:formKey; read the fields either way.
         form = Form()
         form.key = self.node.get(camunda("formKey")) or ""
-        for xml_field in self.node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField",
-                                         namespaces=NSMAP):
+        for xml_field in self.node.xpath(
+            "./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NSMAP
+        ):
             form_field = self.get_enum_field(xml_field) if xml_field.get("type") == "enum" else FormField()
             form_field.id = xml_field.get("id")
             form_field.type = xml_field.get("type")
@@ -148,7 +162,10 @@ def _parser_classes() -> dict[str, tuple[type, type]]:
         if parser_class is UserTaskParser:
             wrapped[tag] = (_UserTaskParser, spec_class)
         else:
-            wrapped[tag] = (type(f"Voronka{parser_class.__name__}", (_ExtensionsMixin, parser_class), {}), spec_class)
+            wrapped[tag] = (
+                type(f"Voronka{parser_class.__name__}", (_ExtensionsMixin, parser_class), {}),
+                spec_class,
+            )
     return wrapped
 
 
@@ -192,8 +209,13 @@ def _raise_if_any(problems: list[Problem]) -> None:
         return
     first = problems[0]
     where = ", ".join(
-        part for part in (first.file, f"line {first.line}" if first.line else None,
-                          f"element {first.element_id}" if first.element_id else None) if part
+        part
+        for part in (
+            first.file,
+            f"line {first.line}" if first.line else None,
+            f"element {first.element_id}" if first.element_id else None,
+        )
+        if part
     )
     detail = f"{where}: {first.message}"
     if len(problems) > 1:
@@ -229,9 +251,13 @@ def _load(files: list[tuple[str, bytes]], max_bytes: int) -> tuple[list[_Upload]
             file_problems = find_unsupported(tree, filename=filename, parsed_tags=SUPPORTED_TAGS)
         if not upload.executable():
             names = ", ".join(p.get("id", "?") for p in upload.processes()) or "none"
-            file_problems.append(Problem(
-                f'no executable process in this file (processes: {names}); mark the process to deploy with '
-                'isExecutable="true"', file=filename))
+            file_problems.append(
+                Problem(
+                    f"no executable process in this file (processes: {names}); "
+                    'mark the process to deploy with isExecutable="true"',
+                    file=filename,
+                )
+            )
         problems.extend(file_problems)
         uploads.append(upload)
     return uploads, problems
@@ -244,10 +270,15 @@ def _check_references(uploads: list[_Upload]) -> list[Problem]:
         for process in upload.processes():
             process_id = process.get("id")
             if process_id in seen:
-                problems.append(Problem(
-                    f"process id {process_id!r} is defined twice in this upload ({seen[process_id]} and "
-                    f"{upload.filename}); process ids must be unique",
-                    file=upload.filename, line=process.sourceline, element_id=process_id))
+                problems.append(
+                    Problem(
+                        f"process id {process_id!r} is defined twice in this upload ({seen[process_id]} and "
+                        f"{upload.filename}); process ids must be unique",
+                        file=upload.filename,
+                        line=process.sourceline,
+                        element_id=process_id,
+                    )
+                )
             seen.setdefault(process_id, upload.filename)
     executable = {p.get("id") for upload in uploads for p in upload.executable()}
     for upload in uploads:
@@ -256,10 +287,15 @@ def _check_references(uploads: list[_Upload]) -> list[Problem]:
                 called = call.get("calledElement")
                 if called and called not in executable:
                     why = "is not executable" if called in seen else "is not in this upload"
-                    problems.append(Problem(
-                        f"call activity calls process {called!r}, which {why}; deploy the called process "
-                        'together with this one (isExecutable="true")',
-                        file=upload.filename, line=call.sourceline, element_id=call.get("id")))
+                    problems.append(
+                        Problem(
+                            f"call activity calls process {called!r}, which {why}; deploy the called process "
+                            'together with this one (isExecutable="true")',
+                            file=upload.filename,
+                            line=call.sourceline,
+                            element_id=call.get("id"),
+                        )
+                    )
     return problems
 
 
@@ -267,8 +303,11 @@ def _user_tasks(
     process: etree._Element, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
 ) -> dict[str, dict[str, Any]]:
     # Only this process and its embedded sub-processes: a called process may reuse the same element ids.
-    embedded = set(process.xpath(".//bpmn:subProcess/@id | .//bpmn:transaction/@id | .//bpmn:adHocSubProcess/@id",
-                                 namespaces=NSMAP))
+    embedded = set(
+        process.xpath(
+            ".//bpmn:subProcess/@id | .//bpmn:transaction/@id | .//bpmn:adHocSubProcess/@id", namespaces=NSMAP
+        )
+    )
     specs = [spec, *(sub for key, sub in subprocess_specs.items() if key in embedded and sub is not None)]
     by_id = {
         task_spec.bpmn_id: task_spec
@@ -280,7 +319,11 @@ def _user_tasks(
     for node in process.xpath(".//bpmn:userTask", namespaces=NSMAP):
         task_spec = by_id.get(node.get("id"))
         if task_spec is not None:
-            tasks[node.get("id")] = {**task_spec.extensions, "name": task_spec.bpmn_name, "lane": task_spec.lane}
+            tasks[node.get("id")] = {
+                **task_spec.extensions,
+                "name": task_spec.bpmn_name,
+                "lane": task_spec.lane,
+            }
     return tasks
 
 
@@ -322,18 +365,20 @@ def parse_bpmn_files(files: list[tuple[str, bytes]], *, max_bytes: int) -> list[
                 file_name = getattr(exc, "file_name", None) or upload.filename
                 problems.append(_spiff_problem(exc, by_file.get(file_name, upload), upload.filename))
                 continue
-            parsed.append(ParsedProcess(
-                key=key,
-                name=process.get("name") or key,
-                filename=upload.filename,
-                xml=upload.data,
-                sha256=hashlib.sha256(upload.data).hexdigest(),
-                spec=spec,
-                subprocess_specs=subprocess_specs,
-                candidate_starter_groups=split_list(process.get(camunda("candidateStarterGroups"))),
-                candidate_starter_users=split_list(process.get(camunda("candidateStarterUsers"))),
-                start_form=_start_form(process),
-                user_tasks=_user_tasks(process, spec, subprocess_specs),
-            ))
+            parsed.append(
+                ParsedProcess(
+                    key=key,
+                    name=process.get("name") or key,
+                    filename=upload.filename,
+                    xml=upload.data,
+                    sha256=hashlib.sha256(upload.data).hexdigest(),
+                    spec=spec,
+                    subprocess_specs=subprocess_specs,
+                    candidate_starter_groups=split_list(process.get(camunda("candidateStarterGroups"))),
+                    candidate_starter_users=split_list(process.get(camunda("candidateStarterUsers"))),
+                    start_form=_start_form(process),
+                    user_tasks=_user_tasks(process, spec, subprocess_specs),
+                )
+            )
     _raise_if_any(problems)
     return parsed

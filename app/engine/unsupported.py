@@ -23,17 +23,37 @@ from app.errors import Problem
 
 _B = f"{{{BPMN_MODEL_NS}}}"
 _EXTERNAL_HINT = 'use an external task (camunda:type="external" camunda:topic="...", or zeebe:taskDefinition)'
-_SCRIPT_HINT = "rewrite it as a Python-subset expression script (scriptFormat=\"python\") or " + _EXTERNAL_HINT
+_SCRIPT_HINT = 'rewrite it as a Python-subset expression script (scriptFormat="python") or ' + _EXTERNAL_HINT
 
 # Children of a process or sub-process that are not flow nodes, so they need no task parser.
 _NOT_FLOW_NODES = {
     _B + name
     for name in (
-        "sequenceFlow laneSet dataObject dataObjectReference dataStoreReference textAnnotation association group "
-        "documentation extensionElements ioSpecification property auditing monitoring correlationSubscription "
-        "supports incoming outgoing dataInputAssociation dataOutputAssociation standardLoopCharacteristics "
-        "multiInstanceLoopCharacteristics completionCondition categoryValueRef"
-    ).split()
+        "sequenceFlow",
+        "laneSet",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "textAnnotation",
+        "association",
+        "group",
+        "documentation",
+        "extensionElements",
+        "ioSpecification",
+        "property",
+        "auditing",
+        "monitoring",
+        "correlationSubscription",
+        "supports",
+        "incoming",
+        "outgoing",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "standardLoopCharacteristics",
+        "multiInstanceLoopCharacteristics",
+        "completionCondition",
+        "categoryValueRef",
+    )  # fmt: skip
 }
 _CONTAINERS = {_B + name for name in ("process", "subProcess", "transaction", "adHocSubProcess")}
 _ELEMENT_HINTS = {
@@ -103,11 +123,11 @@ def find_unsupported(tree: etree._ElementTree, *, filename: str, parsed_tags: It
 def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collector) -> None:
     name = _local(element)
     parent = element.getparent()
-    if parent is not None and parent.tag in _CONTAINERS and element.tag not in _NOT_FLOW_NODES:
-        if element.tag not in known:
-            hint = _ELEMENT_HINTS.get(name, "remove it or replace it with a supported task, event or gateway")
-            found.add(element, f"element type bpmn:{name} is not supported: {hint}")
-            return
+    is_flow_node = parent is not None and parent.tag in _CONTAINERS and element.tag not in _NOT_FLOW_NODES
+    if is_flow_node and element.tag not in known:
+        hint = _ELEMENT_HINTS.get(name, "remove it or replace it with a supported task, event or gateway")
+        found.add(element, f"element type bpmn:{name} is not supported: {hint}")
+        return
     if name in ("serviceTask", "sendTask", "businessRuleTask"):
         _check_implementation(element, found)
     elif name == "scriptTask":
@@ -115,7 +135,10 @@ def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collec
     elif name == "callActivity":
         called = element.get("calledElement") or ""
         if called.strip().startswith(("${", "#{", "=")):
-            found.add(element, f"a call activity's calledElement must name a process id, not an expression ({called})")
+            found.add(
+                element,
+                f"a call activity's calledElement must name a process id, not an expression ({called})",
+            )
     elif name in _EVENT_DEFINITIONS:
         _check_event_definitions(element, found)
     elif name == "dataStore":
@@ -125,14 +148,18 @@ def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collec
     elif name == "timeCycle" and element.text and _CRON.match(element.text):
         found.add(
             element,
-            f"cron timer cycles ({element.text.strip()}) are not supported; use an ISO 8601 repeating interval "
-            "such as R/PT5M",
+            f"cron timer cycles ({element.text.strip()}) are not supported; "
+            "use an ISO 8601 repeating interval such as R/PT5M",
         )
     language = element.get("language")
     if language is not None and name != "script" and language.strip().lower() not in _CONDITION_LANGUAGES:
-        found.add(element, f'expression language "{language}" is not supported; write a Python-subset expression')
+        found.add(
+            element, f'expression language "{language}" is not supported; write a Python-subset expression'
+        )
     if element.get(camunda("resource")) and name != "scriptTask":
-        found.add(element, "expressions loaded from camunda:resource are not supported; write the expression inline")
+        found.add(
+            element, "expressions loaded from camunda:resource are not supported; write the expression inline"
+        )
 
 
 def _check_implementation(element: etree._Element, found: _Collector) -> None:
@@ -142,11 +169,15 @@ def _check_implementation(element: etree._Element, found: _Collector) -> None:
         value = element.get(camunda(java[0]))
         found.add(element, f"Java delegates (camunda:{java[0]}={value!r}) cannot run here; {_EXTERNAL_HINT}")
         return
-    zeebe_type = element.xpath("./bpmn:extensionElements/zb:taskDefinition/@type", namespaces={
-        "bpmn": BPMN_MODEL_NS, "zb": ZEEBE_NS})
+    zeebe_type = element.xpath(
+        "./bpmn:extensionElements/zb:taskDefinition/@type", namespaces={"bpmn": BPMN_MODEL_NS, "zb": ZEEBE_NS}
+    )
     task_type = element.get(camunda("type"))
     if name == "businessRuleTask":
-        found.add(element, f"DMN business rule tasks are not supported yet; {_EXTERNAL_HINT} or a Python script task")
+        found.add(
+            element,
+            f"DMN business rule tasks are not supported yet; {_EXTERNAL_HINT} or a Python script task",
+        )
     elif name == "sendTask":
         if task_type or zeebe_type:
             found.add(element, "external send tasks are not supported; use a service task for external work")
@@ -154,8 +185,12 @@ def _check_implementation(element: etree._Element, found: _Collector) -> None:
         found.add(element, f'camunda:type="{task_type}" is not supported; {_EXTERNAL_HINT}')
     elif task_type == "external" and not (element.get(camunda("topic")) or "").strip():
         found.add(element, 'camunda:type="external" needs a camunda:topic naming the worker topic')
-    elif task_type is None and not zeebe_type and not element.xpath(
-        "./bpmn:extensionElements/cam:connector", namespaces={"bpmn": BPMN_MODEL_NS, "cam": CAMUNDA_NS}
+    elif (
+        task_type is None
+        and not zeebe_type
+        and not element.xpath(
+            "./bpmn:extensionElements/cam:connector", namespaces={"bpmn": BPMN_MODEL_NS, "cam": CAMUNDA_NS}
+        )
     ):
         found.add(
             element,
@@ -170,7 +205,9 @@ def _check_script_task(element: etree._Element, found: _Collector) -> None:
         found.add(element, f'scriptFormat "{script_format}" is not supported; {_SCRIPT_HINT}')
     if element.get(camunda("resource")):
         found.add(element, f"scripts loaded from camunda:resource are not supported; {_SCRIPT_HINT}")
-    if element.xpath("./bpmn:extensionElements/zb:script", namespaces={"bpmn": BPMN_MODEL_NS, "zb": ZEEBE_NS}):
+    if element.xpath(
+        "./bpmn:extensionElements/zb:script", namespaces={"bpmn": BPMN_MODEL_NS, "zb": ZEEBE_NS}
+    ):
         found.add(element, f"Zeebe FEEL script tasks are not supported; {_SCRIPT_HINT}")
 
 
@@ -187,14 +224,21 @@ def _check_event_definitions(element: etree._Element, found: _Collector) -> None
 def _check_camunda_element(element: etree._Element, found: _Collector) -> None:
     name = _local(element)
     if name in ("executionListener", "taskListener"):
-        kind = "script" if len(element) and _local(element[0]) == "script" else next(
-            (attr for attr in ("class", "delegateExpression", "expression") if element.get(attr)), "listener"
+        kind = (
+            "script"
+            if len(element) and _local(element[0]) == "script"
+            else next(
+                (attr for attr in ("class", "delegateExpression", "expression") if element.get(attr)),
+                "listener",
+            )
         )
         found.add(element, f"camunda:{name} ({kind}) is not supported: {_LISTENER_HINT}")
     elif name == "connector":
         found.add(element, f"Camunda connectors are not supported; {_EXTERNAL_HINT}")
     elif name == "inputOutput":
-        found.add(element, "camunda:inputOutput mappings are not supported; map variables in a Python script task")
+        found.add(
+            element, "camunda:inputOutput mappings are not supported; map variables in a Python script task"
+        )
     elif name in ("in", "out"):
         if element.get("variables") == "all" or element.get("businessKey") is not None:
             return
@@ -202,8 +246,9 @@ def _check_camunda_element(element: etree._Element, found: _Collector) -> None:
         if element.get("sourceExpression") is not None or source != target:
             found.add(
                 element,
-                f"camunda:{name} mappings that rename or compute variables are not supported: the called process "
-                "shares variables by name (use source and target with the same name, or variables=\"all\")",
+                f"camunda:{name} mappings that rename or compute variables are not supported: "
+                "the called process shares variables by name"
+                ' (use source and target with the same name, or variables="all")',
             )
     elif name == "formField":
         field_type = element.get("type")
@@ -216,8 +261,8 @@ def _check_camunda_element(element: etree._Element, found: _Collector) -> None:
     elif name == "constraint" and element.get("name") not in FORM_CONSTRAINTS:
         found.add(
             element,
-            f'form validation constraint "{element.get("name")}" is not supported (custom validators are Java); '
-            "use " + ", ".join(sorted(FORM_CONSTRAINTS)),
+            f'form validation constraint "{element.get("name")}" is not supported '
+            "(custom validators are Java); use " + ", ".join(sorted(FORM_CONSTRAINTS)),
         )
 
 

@@ -84,7 +84,7 @@ def _refuse_doctype(text: str, offset: int, filename: str) -> InvalidModel:
 def parse_xml(data: bytes, *, filename: str, max_bytes: int) -> etree._ElementTree:
     """Parse one uploaded BPMN file safely and check that it is a BPMN `definitions` document.
 
-    Raises PayloadTooLarge over `max_bytes`, InvalidModel for anything else that is wrong (with file and line).
+    Raises PayloadTooLarge over `max_bytes`, InvalidModel for anything else wrong (with file and line).
     """
     if len(data) > max_bytes:
         message = f"file is {len(data)} bytes, the limit is {max_bytes} bytes"
@@ -105,7 +105,9 @@ def parse_xml(data: bytes, *, filename: str, max_bytes: int) -> etree._ElementTr
         message = f"not well-formed XML: {exc.msg}"
         if column and "line" not in exc.msg:
             message += f" (line {line}, column {column})"
-        raise InvalidModel(f"{filename}: {message}", problems=[Problem(message, file=filename, line=line)]) from None
+        raise InvalidModel(
+            f"{filename}: {message}", problems=[Problem(message, file=filename, line=line)]
+        ) from None
     if root is None:
         message = "file holds no XML element"
         raise InvalidModel(f"{filename}: {message}", problems=[Problem(message, file=filename)])
