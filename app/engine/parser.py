@@ -99,14 +99,17 @@ def validate_schema(tree: etree._ElementTree, *, filename: str) -> list[Problem]
         return []
     problems = []
     for error in errors[:MAX_PROBLEMS]:
-        element_id = None
-        if error.path:
-            found = tree.xpath(error.path)
-            if found and isinstance(found[0], etree._Element):
-                element_id = found[0].get("id")
         message = f"BPMN schema: {_readable(error.message)}"
-        problems.append(Problem(message, file=filename, line=error.line, element_id=element_id))
+        problems.append(
+            Problem(message, file=filename, line=error.line, element_id=_element_id_on_line(tree, error.line))
+        )
     return problems
+
+
+def _element_id_on_line(tree: etree._ElementTree, line: int) -> str | None:
+    """The id of the one element with an id that starts on `line`, if exactly one does."""
+    ids = [el.get("id") for el in tree.iter(etree.Element) if el.sourceline == line and el.get("id")]
+    return ids[0] if len(ids) == 1 else None
 
 
 # --- SpiffWorkflow's Camunda parser, taught to read what it ignores --------------------------------------
