@@ -9,7 +9,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from app.engine.expressions import Limits, evaluate, is_expression
+from app.engine.expressions import evaluate, is_expression_text
+from app.engine.expressions_runtime import Limits
 from app.errors import ExpressionFailed
 
 
@@ -34,7 +35,7 @@ def resolve_assignment(extensions: Mapping[str, Any], data: Mapping[str, Any], *
 
 
 def _value(raw: Any, data: Mapping[str, Any], limits: Limits) -> Any:
-    if isinstance(raw, str) and is_expression(raw):
+    if isinstance(raw, str) and is_expression_text(raw):
         return evaluate(raw, data, limits=limits)
     return raw
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.db.models import ProcessDefinition
 from app.db.session import Database
-from app.engine.expressions import Limits, SafeScriptEngine
+from app.engine.expressions_runtime import Limits
 from app.engine.runner import ProcessRuntime
+from app.engine.script_engine import SafeScriptEngine
 from app.engine.serializer import load_spec
 from app.errors import NotFound
 from app.settings import Settings

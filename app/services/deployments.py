@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.auth.actor import Actor
 from app.auth.permissions import require_can_deploy
 from app.db.models import Deployment, ProcessDefinition
-from app.engine.expressions import check_spec_expressions
 from app.engine.parser import ParsedProcess, parse_bpmn_files
+from app.engine.script_engine import check_spec_expressions
 from app.engine.serializer import dump_spec
 from app.errors import InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
 from app.services.context import AppContext
