@@ -1,13 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 15:47:39.718847
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 import app.db.base
