@@ -286,6 +286,15 @@ class Compiler:
             raise self.refuse(node, f"the attribute '{attr}'")
 
     def e_Call(self, node: ast.Call) -> Fn:
+        # Checked left to right, so the first problem in the text is the one reported.
+        func = node.func
+        if isinstance(func, ast.Name):
+            fn = self.function(node, func.id)
+        elif isinstance(func, ast.Attribute):
+            target = self.expr(func.value)
+            name = self.method_name(func)
+        else:
+            raise self.refuse(node, "calling anything but an allowed function or method")
         args = []
         for a in node.args:
             if isinstance(a, ast.Starred):
@@ -297,40 +306,16 @@ class Compiler:
                 raise self.refuse(k, "'**' unpacking in a call")
             self.check_name(k, k.arg)
             kwargs.append((k.arg, self.expr(k.value)))
-        func = node.func
+
         if isinstance(func, ast.Name):
-            return self.call_function(node, func.id, args, kwargs)
-        if isinstance(func, ast.Attribute):
-            return self.call_method(node, func, args, kwargs)
-        raise self.refuse(node, "calling anything but an allowed function or method")
 
-    def call_function(self, node: ast.AST, name: str, args: list[Fn], kwargs: list[tuple[str, Fn]]) -> Fn:
-        fn = FUNCTIONS.get(name)
-        if fn is None and self.internal:
-            fn = INTERNAL_FUNCTIONS.get(name)
-        if fn is None:
-            self.check_name(node, name)
-            raise self.refuse(node, f"the function '{name}'")
-        fn_ = fn
+            def call_function(ctx: Context) -> Any:
+                ctx.tick()
+                return ctx.check_result(fn(ctx, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs}))
 
-        def call(ctx: Context) -> Any:
-            ctx.tick()
-            return ctx.check_result(fn_(ctx, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs}))
+            return call_function
 
-        return call
-
-    def call_method(
-        self, node: ast.Call, func: ast.Attribute, args: list[Fn], kwargs: list[tuple[str, Fn]]
-    ) -> Fn:
-        name = func.attr
-        self.check_attr(func, name)
-        if name not in ALL_METHOD_NAMES:
-            raise self.refuse(func, f"the method '{name}'")
-        if name in MUTATING_METHODS and not self.script:
-            raise self.refuse(func, f"the method '{name}' in an expression (it changes data; use a script)")
-        target = self.expr(func.value)
-
-        def call(ctx: Context) -> Any:
+        def call_method(ctx: Context) -> Any:
             obj = target(ctx)
             method = METHODS.get(type(obj), {}).get(name)
             if method is None:
@@ -340,7 +325,25 @@ class Compiler:
                 method(ctx, obj, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs})
             )
 
-        return call
+        return call_method
+
+    def function(self, node: ast.AST, name: str) -> Callable[..., Any]:
+        fn = FUNCTIONS.get(name)
+        if fn is None and self.internal:
+            fn = INTERNAL_FUNCTIONS.get(name)
+        if fn is None:
+            self.check_name(node, name)
+            raise self.refuse(node, f"the function '{name}'")
+        return fn
+
+    def method_name(self, func: ast.Attribute) -> str:
+        name = func.attr
+        self.check_attr(func, name)
+        if name not in ALL_METHOD_NAMES:
+            raise self.refuse(func, f"the method '{name}'")
+        if name in MUTATING_METHODS and not self.script:
+            raise self.refuse(func, f"the method '{name}' in an expression (it changes data; use a script)")
+        return name
 
     def elements(self, nodes: list[ast.expr]) -> Callable[[Context], list[Any]]:
         parts: list[tuple[bool, Fn]] = []
