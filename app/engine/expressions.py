@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from app.engine.dialects import is_iso8601, parse_feel, parse_juel
-from app.engine.expressions_compiler import compile_expression, compile_script
+from app.engine.dialect_feel import parse_feel
+from app.engine.dialect_juel import parse_juel
+from app.engine.dialects import is_iso8601
+from app.engine.expressions_compiler import compile_expression
 from app.engine.expressions_runtime import DEFAULT_LIMITS, Context, Limits
+from app.engine.expressions_statements import compile_script
 from app.errors import ExpressionFailed
 
 __all__ = [
@@ -190,8 +193,9 @@ def _check_depth(value: Any, text: str) -> None:
         t = type(v)
         if t is dict or t is list or t is tuple or t is set:
             if depth >= MAX_DATA_DEPTH:
-                raise ExpressionFailed(f"script built a value nested deeper than {MAX_DATA_DEPTH} levels",
-                                       expression=text)
+                raise ExpressionFailed(
+                    f"script built a value nested deeper than {MAX_DATA_DEPTH} levels", expression=text
+                )
             stack.extend((c, depth + 1) for c in (v.values() if t is dict else v))
 
 

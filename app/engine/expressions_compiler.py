@@ -20,9 +20,7 @@ from app.engine.expressions_functions import (
     MUTATING_METHODS,
 )
 from app.engine.expressions_runtime import (
-    BreakLoop,
     Context,
-    ContinueLoop,
     deep_size,
     iterate,
     op_add,
@@ -39,7 +37,7 @@ Store = Callable[[Context, Any], None]
 
 MAX_DEPTH = 100
 
-_BINOPS: dict[type, Callable[[Context, Any, Any], Any]] = {
+BINOPS: dict[type, Callable[[Context, Any, Any], Any]] = {
     ast.Add: op_add,
     ast.Sub: lambda ctx, a, b: ctx.check_int(a - b),
     ast.Mult: op_mul,
@@ -105,7 +103,7 @@ _NODE_NAMES = {
 }
 
 
-def _where(node: ast.AST) -> str:
+def where(node: ast.AST) -> str:
     line = getattr(node, "lineno", None)
     if line is None:
         return ""
@@ -124,7 +122,7 @@ class Compiler:
         self.loops = 0
 
     def refuse(self, node: ast.AST, what: str) -> ExpressionFailed:
-        return ExpressionFailed(f"{what} is not allowed{_where(node)}", expression=self.text)
+        return ExpressionFailed(f"{what} is not allowed{where(node)}", expression=self.text)
 
     def forbidden(self, node: ast.AST) -> ExpressionFailed:
         kind = type(node).__name__
@@ -136,7 +134,7 @@ class Compiler:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExpressionFailed(
-                f"expression nested deeper than {MAX_DEPTH} levels{_where(node)}", expression=self.text
+                f"expression nested deeper than {MAX_DEPTH} levels{where(node)}", expression=self.text
             )
         try:
             method = getattr(self, "e_" + type(node).__name__, None)
@@ -174,7 +172,7 @@ class Compiler:
             raise self.refuse(node, f"the name '{name}' (names starting with '_')")
 
     def e_BinOp(self, node: ast.BinOp) -> Fn:
-        op = _BINOPS.get(type(node.op))
+        op = BINOPS.get(type(node.op))
         if op is None:
             raise self.forbidden(node.op)
         left, right = self.expr(node.left), self.expr(node.right)
@@ -545,157 +543,7 @@ class Compiler:
             return set_key
         raise self.refuse(node, f"assignment to {type(node).__name__}")
 
-    # --- statements (scripts only) --------------------------------------------------------------------
 
-    def block(self, nodes: list[ast.stmt]) -> Callable[[Context], None]:
-        stmts = [self.stmt(n) for n in nodes]
-
-        def run(ctx: Context) -> None:
-            for s in stmts:
-                s(ctx)
-
-        return run
-
-    def stmt(self, node: ast.stmt) -> Callable[[Context], None]:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionFailed(
-                f"script nested deeper than {MAX_DEPTH} levels{_where(node)}", expression=self.text
-            )
-        try:
-            method = getattr(self, "s_" + type(node).__name__, None)
-            if method is None:
-                raise self.forbidden(node)
-            return method(node)
-        finally:
-            self.depth -= 1
-
-    def s_Expr(self, node: ast.Expr) -> Callable[[Context], None]:
-        value = self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            value(ctx)
-
-        return run
-
-    def s_Assign(self, node: ast.Assign) -> Callable[[Context], None]:
-        targets, value = [self.store(t) for t in node.targets], self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            v = value(ctx)
-            for t in targets:
-                t(ctx, v)
-
-        return run
-
-    def s_AugAssign(self, node: ast.AugAssign) -> Callable[[Context], None]:
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            raise self.forbidden(node.op)
-        target = node.target
-        if isinstance(target, ast.Name):
-            load: Fn = self.e_Name(ast.Name(id=target.id, ctx=ast.Load()))
-        elif isinstance(target, ast.Subscript):
-            load = self.e_Subscript(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()))
-        elif isinstance(target, ast.Attribute):
-            load = self.e_Attribute(ast.Attribute(value=target.value, attr=target.attr, ctx=ast.Load()))
-        else:
-            raise self.refuse(node, f"augmented assignment to {type(target).__name__}")
-        save, value = self.store(target), self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            save(ctx, op(ctx, load(ctx), value(ctx)))
-
-        return run
-
-    def s_If(self, node: ast.If) -> Callable[[Context], None]:
-        test, body, orelse = self.expr(node.test), self.block(node.body), self.block(node.orelse)
-
-        def run(ctx: Context) -> None:
-            if test(ctx):
-                body(ctx)
-            else:
-                orelse(ctx)
-
-        return run
-
-    def s_For(self, node: ast.For) -> Callable[[Context], None]:
-        target, source = self.store(node.target), self.expr(node.iter)
-        self.loops += 1
-        try:
-            body = self.block(node.body)
-        finally:
-            self.loops -= 1
-        orelse = self.block(node.orelse)
-
-        def run(ctx: Context) -> None:
-            for item in iterate(ctx, source(ctx)):
-                ctx.tick()
-                target(ctx, item)
-                try:
-                    body(ctx)
-                except BreakLoop:
-                    return
-                except ContinueLoop:
-                    continue
-            orelse(ctx)
-
-        return run
-
-    def s_Pass(self, node: ast.Pass) -> Callable[[Context], None]:
-        return lambda ctx: None
-
-    def s_Break(self, node: ast.Break) -> Callable[[Context], None]:
-        if not self.loops:
-            raise self.refuse(node, "'break' outside a loop")
-
-        def run(ctx: Context) -> None:
-            raise BreakLoop
-
-        return run
-
-    def s_Continue(self, node: ast.Continue) -> Callable[[Context], None]:
-        if not self.loops:
-            raise self.refuse(node, "'continue' outside a loop")
-
-        def run(ctx: Context) -> None:
-            raise ContinueLoop
-
-        return run
-
-    def s_Delete(self, node: ast.Delete) -> Callable[[Context], None]:
-        removers = [self.delete(t) for t in node.targets]
-
-        def run(ctx: Context) -> None:
-            for r in removers:
-                r(ctx)
-
-        return run
-
-    def delete(self, node: ast.AST) -> Callable[[Context], None]:
-        if isinstance(node, ast.Name):
-            name = node.id
-            self.check_name(node, name)
-
-            def del_name(ctx: Context) -> None:
-                if ctx.vars.pop(name, _MISSING) is _MISSING:
-                    raise ctx.fail(f"name '{name}' is not defined")
-
-            return del_name
-        if isinstance(node, ast.Subscript):
-            container, index = self.expr(node.value), self.slice(node.slice)
-
-            def del_item(ctx: Context) -> None:
-                obj = container(ctx)
-                if type(obj) not in (dict, list):
-                    raise ctx.fail(f"cannot delete from a value of type {type(obj).__name__}")
-                del obj[index(ctx)]
-
-            return del_item
-        raise self.refuse(node, f"deleting {type(node).__name__}")
-
-
-_MISSING = object()
 _Loop = tuple[Store, Fn, list[Fn]]
 
 
@@ -726,7 +574,3 @@ def _run_comprehension(ctx: Context, loops: list[_Loop], emit: Callable[[Context
 
 def compile_expression(tree: ast.Expression, text: str, *, internal: bool = False) -> Fn:
     return Compiler(text, script=False, internal=internal).expr(tree.body)
-
-
-def compile_script(tree: ast.Module, text: str) -> Callable[[Context], None]:
-    return Compiler(text, script=True).block(tree.body)

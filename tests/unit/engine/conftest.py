@@ -5,14 +5,33 @@ records while a test holds the `side_effects` fixture open."""
 from __future__ import annotations
 
 import sys
+
 import pytest
 
 # Audit events that no expression or script may ever cause. ('compile' is absent on purpose: ast.parse raises
 # it for every text we check.)
 DANGEROUS_PREFIXES = (
-    "open", "os.", "subprocess.", "shutil.", "socket.", "ctypes.", "exec", "import", "builtins.input",
-    "object.__getattr__", "object.__setattr__", "sys._getframe", "sys.settrace", "sys.setprofile",
-    "function.__new__", "code.__new__", "pickle.", "marshal.", "urllib.", "http.", "webbrowser.",
+    "open",
+    "os.",
+    "subprocess.",
+    "shutil.",
+    "socket.",
+    "ctypes.",
+    "exec",
+    "import",
+    "builtins.input",
+    "object.__getattr__",
+    "object.__setattr__",
+    "sys._getframe",
+    "sys.settrace",
+    "sys.setprofile",
+    "function.__new__",
+    "code.__new__",
+    "pickle.",
+    "marshal.",
+    "urllib.",
+    "http.",
+    "webbrowser.",
 )
 
 _recording: list[list[tuple[str, tuple[object, ...]]]] = []

@@ -49,11 +49,19 @@ TABLE: dict[str, tuple[str, list[str], list[str], Any]] = {
     "string-equal": ("s == 'abc'", ["${s == 'abc'}", '${s == "abc"}'], ['=s = "abc"'], True),
     "string-concat": ("s + 'd'", [], ['=s + "d"'], "abcd"),
     "path": ("order.total", ["${order.total}"], ["=order.total"], 10),
-    "nested-path": ("order['lines'][0]['qty']", ["${order.lines[0].qty}", "${order['lines'][0]['qty']}"],
-                    ["=order.lines[1].qty"], 2),
+    "nested-path": (
+        "order['lines'][0]['qty']",
+        ["${order.lines[0].qty}", "${order['lines'][0]['qty']}"],
+        ["=order.lines[1].qty"],
+        2,
+    ),
     "index": ("items[0]", ["${items[0]}"], ["=items[1]"], 1),
-    "conditional": ("'big' if a > 4 else 'small'", ["${a > 4 ? 'big' : 'small'}"],
-                    ['=if a > 4 then "big" else "small"'], "big"),
+    "conditional": (
+        "'big' if a > 4 else 'small'",
+        ["${a > 4 ? 'big' : 'small'}"],
+        ['=if a > 4 then "big" else "small"'],
+        "big",
+    ),
     "membership": ("2 in items", ["${items.contains(2)}"], ["=list contains(items, 2)", "=2 in items"], True),
     "length": ("len(s)", ["${s.length()}", "${items.size() == 3 ? 3 : 0}"], ["=string length(s)"], 3),
     "upper": ("s.upper()", ["${s.toUpperCase()}"], ["=upper case(s)"], "ABC"),
@@ -71,8 +79,9 @@ def cases() -> list[tuple[str, str, str, Any]]:
     return out
 
 
-@pytest.mark.parametrize(("op", "dialect", "text", "expected"), cases(),
-                         ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(cases())])
+@pytest.mark.parametrize(
+    ("op", "dialect", "text", "expected"), cases(), ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(cases())]
+)
 def test_operator_gives_same_result_in_every_dialect(op: str, dialect: str, text: str, expected: Any) -> None:
     assert detect_dialect(text) == dialect
     check_expression(text)
@@ -128,8 +137,21 @@ def test_juel_execution_get_variable_reads_the_variable() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["PT24H", "P3D", "P1DT2H", "PT1S", "P1Y2M", "P2W", "2026-12-01T09:00:00Z", "2026-12-01T09:00:00+03:00",
-     "2026-12-01", "R3/PT1H", "R/P1D", "R3/2026-12-01T09:00:00Z/PT1H", "  PT24H\n"],
+    [
+        "PT24H",
+        "P3D",
+        "P1DT2H",
+        "PT1S",
+        "P1Y2M",
+        "P2W",
+        "2026-12-01T09:00:00Z",
+        "2026-12-01T09:00:00+03:00",
+        "2026-12-01",
+        "R3/PT1H",
+        "R/P1D",
+        "R3/2026-12-01T09:00:00Z/PT1H",
+        "  PT24H\n",
+    ],
 )
 def test_bare_iso8601_timer_text_evaluates_to_itself(text: str) -> None:
     assert detect_dialect(text) == "iso8601"

@@ -1,5 +1,6 @@
 """Escape attempts: each must be refused at check (deploy) time or fail at run time, with nothing happening:
-no file touched, no process started, no code executed, no module imported, data unchanged, evaluator healthy."""
+no file touched, no process started, no code executed, no module imported, data unchanged, evaluator
+healthy."""
 
 from __future__ import annotations
 
@@ -102,8 +103,13 @@ ATTEMPTS: list[tuple[str, str, str, str]] = [
     ("call-class-from-data", "expr", "check", f"popen(['touch', '{SENTINEL}'])"),
     ("call-subscripted-value", "expr", "check", "fns[0]('x')"),
     ("append-forever", "script", "run", "for i in items:\n    items.append(i)"),
-    ("nested-loops-time", "script", "run",
-     "n = 0\nfor a in range(1000):\n    for b in range(1000):\n        for c in range(1000):\n            n += 1"),
+    (
+        "nested-loops-time",
+        "script",
+        "run",
+        "n = 0\nfor a in range(1000):\n    for b in range(1000):\n"
+        "        for c in range(1000):\n            n += 1",
+    ),
     ("comprehension-explosion", "expr", "run", "[0 for a in range(100000) for b in range(100000)]"),
     ("self-nesting", "script", "run", "a = []\nfor i in range(100000):\n    a = [a]\nb = str(a)"),
     ("self-nesting-stored", "script", "run", "a = []\nfor i in range(100000):\n    a = [a]"),
@@ -146,7 +152,9 @@ def test_escape_attempt_is_refused_and_nothing_happens(
 ) -> None:
     Path(SENTINEL).unlink(missing_ok=True)
     data = make_data()
-    before = {k: (v if callable(v) or type(v).__name__ == "module" else copy.deepcopy(v)) for k, v in data.items()}
+    before = {
+        k: (v if callable(v) or type(v).__name__ == "module" else copy.deepcopy(v)) for k, v in data.items()
+    }
     check = check_script if kind == "script" else check_expression
     limits = Limits(max_seconds=0.5)
 
@@ -170,9 +178,14 @@ def test_escape_attempt_is_refused_and_nothing_happens(
     assert evaluate("x + 1", data) == 6  # and the evaluator still answers
 
 
-@pytest.mark.parametrize(("kind", "phase", "text"), [a[1:] for a in ATTEMPTS if a[2] == "check"],
-                         ids=[a[0] for a in ATTEMPTS if a[2] == "check"])
-def test_attempt_refused_at_check_time_is_also_refused_when_run_directly(kind: str, phase: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "phase", "text"),
+    [a[1:] for a in ATTEMPTS if a[2] == "check"],
+    ids=[a[0] for a in ATTEMPTS if a[2] == "check"],
+)
+def test_attempt_refused_at_check_time_is_also_refused_when_run_directly(
+    kind: str, phase: str, text: str
+) -> None:
     data = make_data()
     with pytest.raises(ExpressionFailed):
         if kind == "script":
@@ -196,8 +209,11 @@ def test_time_limit_message_and_it_stops_promptly() -> None:
 
     start = time.monotonic()
     with pytest.raises(ExpressionFailed, match=r"exceeded 0\.2 s"):
-        execute_script("n = 0\nfor a in range(100000):\n    for b in range(100000):\n        n += 1", {},
-                       limits=Limits(max_seconds=0.2, max_steps=10**12))
+        execute_script(
+            "n = 0\nfor a in range(100000):\n    for b in range(100000):\n        n += 1",
+            {},
+            limits=Limits(max_seconds=0.2, max_steps=10**12),
+        )
     assert time.monotonic() - start < 1.0
 
 

@@ -1,4 +1,5 @@
-"""SafeScriptEngine inside real SpiffWorkflow runs: gateways, timers, script tasks, limits, deploy-time checks."""
+"""SafeScriptEngine inside real SpiffWorkflow runs: gateways, timers, script tasks, limits, deploy-time
+checks."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from app.errors import ExpressionFailed
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
     'id="defs" targetNamespace="http://voronka.test">\n<bpmn:process id="proc" isExecutable="true">\n'
 )
 TAIL = "</bpmn:process>\n</bpmn:definitions>\n"
@@ -38,8 +40,10 @@ def flow(fid: str, source: str, target: str, condition: str | None = None) -> st
 
 
 def script_task(tid: str, script: str) -> str:
-    return f'<bpmn:scriptTask id="{tid}" scriptFormat="python"><bpmn:script>{escape(script)}</bpmn:script>' \
-           "</bpmn:scriptTask>\n"
+    return (
+        f'<bpmn:scriptTask id="{tid}" scriptFormat="python"><bpmn:script>{escape(script)}</bpmn:script>'
+        "</bpmn:scriptTask>\n"
+    )
 
 
 def timer_catch(tid: str, kind: str, text: str) -> str:
@@ -94,7 +98,9 @@ def gateway_diagram(dialect: str) -> str:
     ("amount", "approved", "end"),
     [(1500, True, "endHigh"), (1500, False, "endReview"), (1000, True, "endLow"), (10, False, "endLow")],
 )
-def test_gateway_routes_the_same_way_in_every_dialect(dialect: str, amount: int, approved: bool, end: str) -> None:
+def test_gateway_routes_the_same_way_in_every_dialect(
+    dialect: str, amount: int, approved: bool, end: str
+) -> None:
     workflow = start(gateway_diagram(dialect), {"amount": amount, "approved": approved})
     workflow.do_engine_steps()
     assert workflow.is_completed()
@@ -114,10 +120,14 @@ def test_gateway_condition_that_fails_names_the_gateway() -> None:
 
 # --- timers ---------------------------------------------------------------------------------------------
 
+
 def test_unquoted_iso_duration_timer_waits_then_fires() -> None:
     body = (
-        '<bpmn:startEvent id="start"/>\n' + flow("f1", "start", "wait") + timer_catch("wait", "timeDuration", "PT1S")
-        + flow("f2", "wait", "end") + '<bpmn:endEvent id="end"/>\n'
+        '<bpmn:startEvent id="start"/>\n'
+        + flow("f1", "start", "wait")
+        + timer_catch("wait", "timeDuration", "PT1S")
+        + flow("f2", "wait", "end")
+        + '<bpmn:endEvent id="end"/>\n'
     )
     workflow = start(body, {})
     workflow.do_engine_steps()
@@ -130,12 +140,22 @@ def test_unquoted_iso_duration_timer_waits_then_fires() -> None:
     assert "end" in completed_ids(workflow)
 
 
-@pytest.mark.parametrize(("kind", "text"), [("timeDate", "2020-01-01T00:00:00Z"), ("timeDuration", "${wait}"),
-                                            ("timeDuration", "=wait"), ("timeDate", '"2020-01-01T00:00:00Z"')])
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("timeDate", "2020-01-01T00:00:00Z"),
+        ("timeDuration", "${wait}"),
+        ("timeDuration", "=wait"),
+        ("timeDate", '"2020-01-01T00:00:00Z"'),
+    ],
+)
 def test_timer_in_the_past_or_from_an_expression_fires(kind: str, text: str) -> None:
     body = (
-        '<bpmn:startEvent id="start"/>\n' + flow("f1", "start", "wait") + timer_catch("wait", kind, text)
-        + flow("f2", "wait", "end") + '<bpmn:endEvent id="end"/>\n'
+        '<bpmn:startEvent id="start"/>\n'
+        + flow("f1", "start", "wait")
+        + timer_catch("wait", kind, text)
+        + flow("f2", "wait", "end")
+        + '<bpmn:endEvent id="end"/>\n'
     )
     workflow = start(body, {"wait": "PT0S"})
     workflow.do_engine_steps()
@@ -147,16 +167,22 @@ def test_timer_in_the_past_or_from_an_expression_fires(kind: str, text: str) -> 
 
 # --- script tasks ---------------------------------------------------------------------------------------
 
+
 def script_diagram(script: str) -> str:
     return (
-        '<bpmn:startEvent id="start"/>\n' + flow("f1", "start", "calc") + script_task("calc", script)
-        + flow("f2", "calc", "end") + '<bpmn:endEvent id="end"/>\n'
+        '<bpmn:startEvent id="start"/>\n'
+        + flow("f1", "start", "calc")
+        + script_task("calc", script)
+        + flow("f2", "calc", "end")
+        + '<bpmn:endEvent id="end"/>\n'
     )
 
 
 def test_script_task_results_become_task_data() -> None:
-    script = "total = sum(line['price'] * line['qty'] for line in lines)\nif total > 100:\n    tier = 'gold'\n" \
-             "else:\n    tier = 'basic'\nlines.append({'price': 0, 'qty': 1})"
+    script = (
+        "total = sum(line['price'] * line['qty'] for line in lines)\nif total > 100:\n    tier = 'gold'\n"
+        "else:\n    tier = 'basic'\nlines.append({'price': 0, 'qty': 1})"
+    )
     workflow = start(script_diagram(script), {"lines": [{"price": 30, "qty": 2}, {"price": 50, "qty": 1}]})
     workflow.do_engine_steps()
     assert workflow.is_completed()
@@ -194,30 +220,42 @@ def test_forbidden_script_fails_at_run_time_too_without_side_effects() -> None:
 
 # --- multi-instance, messages, service calls, validate --------------------------------------------------
 
+
 def test_multi_instance_cardinality_from_juel() -> None:
     body = (
-        '<bpmn:startEvent id="start"/>\n' + flow("f1", "start", "each")
+        '<bpmn:startEvent id="start"/>\n'
+        + flow("f1", "start", "each")
         + '<bpmn:scriptTask id="each" scriptFormat="python"><bpmn:multiInstanceLoopCharacteristics>'
         '<bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">${n}</bpmn:loopCardinality>'
         "</bpmn:multiInstanceLoopCharacteristics><bpmn:script>done = True</bpmn:script></bpmn:scriptTask>\n"
-        + flow("f2", "each", "end") + '<bpmn:endEvent id="end"/>\n'
+        + flow("f2", "each", "end")
+        + '<bpmn:endEvent id="end"/>\n'
     )
     workflow = start(body, {"n": 3})
     workflow.do_engine_steps()
     assert workflow.is_completed()
-    instances = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                 if t.task_spec.bpmn_id == "each" and t.task_spec.name != "each"]
+    instances = [
+        t
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if t.task_spec.bpmn_id == "each" and t.task_spec.name != "each"
+    ]
     assert len(instances) == 3
 
 
 def test_message_correlation_uses_the_safe_evaluator() -> None:
     engine = SafeScriptEngine()
-    props = [CorrelationProperty("order", "${order.id}", ["orderKey"]), CorrelationProperty("n", "=count(x)", ["k"])]
-    result = MessageEventDefinition("m").calculate_correlations(engine, props, {"order": {"id": 7}, "x": [1, 2]})
+    props = [
+        CorrelationProperty("order", "${order.id}", ["orderKey"]),
+        CorrelationProperty("n", "=count(x)", ["k"]),
+    ]
+    result = MessageEventDefinition("m").calculate_correlations(
+        engine, props, {"order": {"id": 7}, "x": [1, 2]}
+    )
     assert result == {"orderKey": {"order": 7}, "k": {"n": 2}}
     with pytest.raises(ExpressionFailed):
         MessageEventDefinition("m").calculate_correlations(
-            engine, [CorrelationProperty("p", "__import__('os')", ["k"])], {})
+            engine, [CorrelationProperty("p", "__import__('os')", ["k"])], {}
+        )
 
 
 def test_validate_raises_syntax_error_for_unparsable_and_expression_failed_for_forbidden() -> None:
@@ -238,20 +276,30 @@ def test_service_calls_are_refused() -> None:
 
 # --- deploy-time checks ---------------------------------------------------------------------------------
 
+
 def test_check_spec_expressions_reports_every_bad_text_with_element_and_reason() -> None:
     body = (
-        '<bpmn:startEvent id="start"/>\n' + flow("f0", "start", "calc")
+        '<bpmn:startEvent id="start"/>\n'
+        + flow("f0", "start", "calc")
         + script_task("calc", "import os")
-        + flow("f1", "calc", "wait") + timer_catch("wait", "timeDuration", "open('/etc/passwd').read()")
-        + flow("f2", "wait", "gw") + '<bpmn:exclusiveGateway id="gw"/>\n'
-        + flow("bad", "gw", "endA", "${x.__class__}") + flow("good", "gw", "approve", "=x > 1")
-        + '<bpmn:userTask id="approve"/>\n' + flow("f3", "approve", "endB")
+        + flow("f1", "calc", "wait")
+        + timer_catch("wait", "timeDuration", "open('/etc/passwd').read()")
+        + flow("f2", "wait", "gw")
+        + '<bpmn:exclusiveGateway id="gw"/>\n'
+        + flow("bad", "gw", "endA", "${x.__class__}")
+        + flow("good", "gw", "approve", "=x > 1")
+        + '<bpmn:userTask id="approve"/>\n'
+        + flow("f3", "approve", "endB")
         + '<bpmn:endEvent id="endA"/><bpmn:endEvent id="endB"/>\n'
     )
     spec, subprocess_specs = parse(body)
     spec.task_specs["approve"].extensions.update(
-        {"candidate_groups": "${approverGroups}", "assignee": "${__import__('os')}", "due_date": "P3D",
-         "candidate_users": ["alice", "=bad ==="]}
+        {
+            "candidate_groups": "${approverGroups}",
+            "assignee": "${__import__('os')}",
+            "due_date": "P3D",
+            "candidate_users": ["alice", "=bad ==="],
+        }
     )
     problems = check_spec_expressions(spec, subprocess_specs)
     found = {(p.element_id, p.field) for p in problems}
