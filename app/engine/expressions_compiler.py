@@ -20,6 +20,7 @@ from app.engine.expressions_functions import (
     MUTATING_METHODS,
 )
 from app.engine.expressions_runtime import (
+    SIZED_TYPES,
     Context,
     deep_size,
     iterate,
@@ -70,6 +71,7 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.NotIn: lambda a, b: a not in b,
 }
 _SUBSCRIPTABLE = (list, tuple, str, dict)
+_SCANNING = (ast.In, ast.NotIn, ast.Eq, ast.NotEq)
 _CONSTANT_TYPES = (int, float, str, bool, type(None))
 # Width/precision of at most 4 digits: f"{x:>999999999}" would build a huge string.
 _SAFE_SPEC = re.compile(r"^(?:[^\d{}]|\d{1,4}(?!\d))*$")
@@ -210,7 +212,8 @@ class Compiler:
     def e_Compare(self, node: ast.Compare) -> Fn:
         left = self.expr(node.left)
         pairs = [(_COMPARE[type(op)], self.expr(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
-        if len(pairs) == 1:
+        scans = any(type(op) in _SCANNING for op in node.ops)
+        if len(pairs) == 1 and not scans:
             op, right = pairs[0]
             return lambda ctx: op(left(ctx), right(ctx))
 
@@ -218,6 +221,8 @@ class Compiler:
             a = left(ctx)
             for op, right in pairs:
                 b = right(ctx)
+                if scans and type(b) in SIZED_TYPES:
+                    ctx.meter.work(len(b))  # `in` / `==` on a large value is work proportional to its size
                 if not op(a, b):
                     return False
                 a = b
@@ -232,6 +237,7 @@ class Compiler:
     def e_Subscript(self, node: ast.Subscript) -> Fn:
         value = self.expr(node.value)
         index = self.slice(node.slice)
+        slicing = isinstance(node.slice, ast.Slice)
 
         def subscript(ctx: Context) -> Any:
             obj = value(ctx)
@@ -239,6 +245,8 @@ class Compiler:
                 if obj is None and ctx.null_missing:
                     return None
                 raise ctx.fail(f"a value of type {type(obj).__name__} cannot be subscripted")
+            if slicing:
+                return ctx.check_result(obj[index(ctx)])
             return obj[index(ctx)]
 
         return subscript
@@ -308,7 +316,7 @@ class Compiler:
         if isinstance(func, ast.Name):
 
             def call_function(ctx: Context) -> Any:
-                ctx.tick()
+                ctx.call_tick()
                 return ctx.check_result(fn(ctx, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs}))
 
             return call_function
@@ -318,7 +326,7 @@ class Compiler:
             method = METHODS.get(type(obj), {}).get(name)
             if method is None:
                 raise ctx.fail(f"method '{name}' of a value of type {type(obj).__name__} is not allowed")
-            ctx.tick()
+            ctx.call_tick()
             return ctx.check_result(
                 method(ctx, obj, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs})
             )
@@ -360,6 +368,7 @@ class Compiler:
                 if star:
                     out.extend(iterate(ctx, f(ctx)))
                     ctx.check_len(len(out))
+                    ctx.meter.built_value(len(out))
                 else:
                     out.append(f(ctx))
             return out
@@ -404,6 +413,7 @@ class Compiler:
         def join(ctx: Context) -> str:
             out = "".join([p(ctx) for p in parts])
             ctx.check_len(len(out))
+            ctx.meter.built_value(len(out))
             return out
 
         return join
@@ -453,6 +463,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -472,6 +483,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -487,6 +499,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -566,10 +579,7 @@ def _run_comprehension(ctx: Context, loops: list[_Loop], emit: Callable[[Context
                 else:
                     level(i + 1)
 
-    try:
-        level(0)
-    finally:
-        ctx.steps = local.steps
+    level(0)
 
 
 def compile_expression(tree: ast.Expression, text: str, *, internal: bool = False) -> Fn:

@@ -121,6 +121,11 @@ ATTEMPTS: list[tuple[str, str, str, str]] = [
     ("async", "script", "check", "async def f():\n    pass"),
     ("yield", "script", "check", "x = (yield)"),
     ("assert", "script", "check", "assert False"),
+    ("memory-pile-up", "expr", "run", "[big + 'x' for i in range(1000)]"),
+    ("memory-pile-up-script", "script", "run",
+     "keep = []\nfor i in range(1000):\n    keep.append(big + str(i))"),
+    ("expensive-calls-in-loop", "script", "run", "for i in range(1000000):\n    m = max(long)"),
+    ("scan-in-loop", "expr", "run", "[i for i in range(1000000) if -1 in long]"),
 ]
 
 
@@ -138,6 +143,8 @@ def make_data() -> dict[str, Any]:
         "mod": json,
         "rnd": random,
         "uid": uuid,
+        "big": "b" * 900_000,
+        "long": list(range(200_000)),
     }
 
 
@@ -215,6 +222,11 @@ def test_time_limit_message_and_it_stops_promptly() -> None:
             limits=Limits(max_seconds=0.2, max_steps=10**12),
         )
     assert time.monotonic() - start < 1.0
+
+
+def test_total_size_limit_message() -> None:
+    with pytest.raises(ExpressionFailed, match="built more than 5000 elements in total"):
+        evaluate("[s * 1000 for i in range(10)]", {"s": "ab"}, limits=Limits(max_total_size=5000))
 
 
 def test_size_limit_message() -> None:
