@@ -14,6 +14,7 @@ del. Nothing is ever passed to eval/exec/compile: texts are parsed to an AST and
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,7 +122,7 @@ def _compile_expression(text: str) -> Program:
 
 @lru_cache(maxsize=1024)
 def _compile_script(text: str) -> Program:
-    tree = _python_tree(text, "exec")
+    tree = _python_tree(textwrap.dedent(text), "exec")  # scripts in hand-written XML are often indented
     assert isinstance(tree, ast.Module)
     return Program(text, "python", compile_script(tree, text), False)
 

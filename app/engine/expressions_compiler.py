@@ -379,6 +379,9 @@ class Compiler:
         return self.elements(node.elts)
 
     def e_Tuple(self, node: ast.Tuple) -> Fn:
+        if all(isinstance(e, ast.Constant) for e in node.elts):
+            constant = tuple(self.expr(e)(None) for e in node.elts)  # type: ignore[arg-type]
+            return lambda ctx: constant  # immutable, so built once: `status in ('new', 'won')`
         build = self.elements(node.elts)
         return lambda ctx: tuple(build(ctx))
 

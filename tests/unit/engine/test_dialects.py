@@ -181,3 +181,11 @@ def test_text_that_does_not_parse_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(ExpressionFailed) as e:
         check_expression(text)
     assert e.value.detail
+
+
+def test_indented_script_from_xml_runs() -> None:
+    from app.engine.expressions import execute_script
+
+    data: dict[str, Any] = {"a": 2}
+    execute_script("\n        b = a * 2\n        if b > 3:\n            c = 'big'\n", data)
+    assert data == {"a": 2, "b": 4, "c": "big"}
