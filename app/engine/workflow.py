@@ -142,27 +142,44 @@ def _is_plain(task_filter: Any) -> bool:
     )
 
 
-def _matching(workflow: Any, task_filter: TaskFilter, *, subprocesses: bool) -> list[Task]:
-    """Matching tasks of `workflow`, then those of the subprocesses it owns (nested ones included)."""
+def _own_matching(workflow: Any, task_filter: TaskFilter) -> list[Task]:
     mask = task_filter.state
     values = workflow.tasks.values()
     if type(task_filter) in _PLAIN_FILTERS and _is_plain(task_filter):
         # Inline the usual filters: a method call per task costs more than the scan itself.
         name, manual = task_filter.spec_name, task_filter.manual
-        found = [
+        return [
             t
             for t in values
             if t._state & mask
             and (name is None or t.task_spec.name == name)
             and (manual is None or t.task_spec.manual == manual)
         ]
-    else:
-        found = [t for t in values if t._state & mask and task_filter.matches(t)]
+    return [t for t in values if t._state & mask and task_filter.matches(t)]
+
+
+def _is_nested(sub: Any, workflow: Any, top: Any) -> bool:
+    current = sub
+    while current is not top:
+        current = top.get_task_from_id(current.parent_task_id).workflow
+        if current is workflow:
+            return True
+    return False
+
+
+def _matching(workflow: Any, task_filter: TaskFilter, *, subprocesses: bool) -> list[Task]:
+    """Matching tasks of `workflow`, then those of the subprocesses nested in it."""
+    found = _own_matching(workflow, task_filter)
     top = getattr(workflow, "top_workflow", workflow)
     if subprocesses and getattr(top, "subprocesses", None):
-        for owner_id, sub in list(top.subprocesses.items()):
-            if owner_id in workflow.tasks:
-                found.extend(_matching(sub, task_filter, subprocesses=True))
+        # A completed subprocess holds only finished tasks: skip it when looking for open ones (a loop
+        # around a subprocess leaves one per pass).
+        skip_completed = not task_filter.state & TaskState.FINISHED_MASK
+        for sub in list(top.subprocesses.values()):
+            if skip_completed and sub.completed:
+                continue
+            if workflow is top or _is_nested(sub, workflow, top):
+                found.extend(_own_matching(sub, task_filter))
     return found
 
 
