@@ -149,7 +149,10 @@ def test_parallel_join_merges_branch_data_like_the_library_below_its_depth_limit
 
     for done in range(1, 51):
         for workflow in (plain, ours):
-            for name, data in (("call", {"called": done}), ("note", {"noted": f"итог {done}", "counter": done})):
+            for name, data in (
+                ("call", {"called": done}),
+                ("note", {"noted": f"итог {done}", "counter": done}),
+            ):
                 task = ready_user_tasks(workflow)[name]
                 task.data.update(data)
                 task.run()
