@@ -35,7 +35,7 @@ def complete(workflow: Any, name: str, **data: Any) -> None:
     run_engine(workflow, max_steps=MAX_STEPS)
 
 
-def round_trip(workflow: Any, name: str) -> Any:
+def round_trip(workflow: Any) -> Any:
     spec, subprocess_specs = workflow.spec, workflow.subprocess_specs
     text = json.dumps(dump_state(workflow), ensure_ascii=False)
     return load_state(json.loads(text), spec, subprocess_specs, SCRIPT_ENGINE)
@@ -77,7 +77,7 @@ def test_follow_up_loop_survives_a_state_round_trip_every_50_passes() -> None:
 
     for done in range(1, PASSES + 1):
         if done % 50 == 0:
-            workflow = round_trip(workflow, "follow_up_loop")
+            workflow = round_trip(workflow)
         assert not workflow.is_completed()
         complete(workflow, "call", counter=done)
 
@@ -186,7 +186,7 @@ def test_subprocess_in_a_loop_runs_400_passes_with_state_round_trips() -> None:
 
     for done in range(1, 401):
         if done % 100 == 0:
-            workflow = round_trip(workflow, "subprocess_loop")
+            workflow = round_trip(workflow)
         assert not workflow.is_completed()
         complete(workflow, "offer", counter=done)
 
