@@ -24,6 +24,13 @@ BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 ADMIN = ("admin", "admin-secret")
 
 
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    """An Authorization header for HTTP Basic (UTF-8)."""
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
+
 def postgres_schema_url(schema: str) -> str:
     """A URL whose connections live in their own schema, so test runs never see each other's tables."""
     assert POSTGRES_URL
@@ -88,8 +95,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # Cheap argon2 parameters keep the suite fast; production never sets this.
     return Settings(database_url=database_url, bootstrap_admin=":".join(ADMIN), embedded_worker=False,
-                    _env_file=None)
+                    fast_password_hashing=True, _env_file=None)
 
 
 @pytest.fixture
@@ -109,5 +117,5 @@ def client(ctx: object) -> Iterator[object]:
 
     from app.main import create_app
 
-    with TestClient(create_app(context=ctx), auth=ADMIN) as test_client:  # type: ignore[arg-type]
+    with TestClient(create_app(context=ctx), headers=basic_auth(*ADMIN)) as test_client:  # type: ignore[arg-type]
         yield test_client

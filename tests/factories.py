@@ -103,3 +103,22 @@ def upload(*documents: tuple[str, str | bytes]) -> list[tuple[str, tuple[str, by
     """Multipart `files` fields for TestClient/httpx."""
     return [("files", (name, doc.encode() if isinstance(doc, str) else doc, "application/xml"))
             for name, doc in documents]
+
+
+ROLES = ("hunter", "closer", "accounting", "account_manager", "head_of_sales", "designer", "admin")
+
+
+def password_of(username: str) -> str:
+    return f"{username}-password"
+
+
+def add_role_users(ctx: object, roles: tuple[str, ...] = ROLES) -> None:
+    """One user per role, named after the role (`admin` exists already as the bootstrap admin: `admin_2`),
+    with the password `password_of(name)`."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    for role in roles:
+        name = "admin_2" if role == "admin" else role
+        identity.create_user(ctx, actor=SYSTEM, username=name, password=password_of(name),  # type: ignore[arg-type]
+                             groups=[role])
