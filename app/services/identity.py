@@ -308,7 +308,7 @@ def _existing_groups(session: Session, names: Iterable[str]) -> list[Group]:
     missing = [n for n in wanted if n not in found]
     if missing:
         raise InvalidInput(f"unknown group(s): {', '.join(missing)}; create them first")
-    return [found[n] for n in wanted]
+    return sorted(found.values(), key=lambda g: g.id)
 
 
 def _require_another_admin(session: Session, user: User) -> None:
