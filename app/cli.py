@@ -215,3 +215,7 @@ def demo(
 
 def main() -> None:
     sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()
