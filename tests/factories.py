@@ -122,3 +122,25 @@ def add_role_users(ctx: object, roles: tuple[str, ...] = ROLES) -> None:
         name = "admin_2" if role == "admin" else role
         identity.create_user(ctx, actor=SYSTEM, username=name, password=password_of(name),  # type: ignore[arg-type]
                              groups=[role])
+
+
+def role_relay(key: str = "relay", *, starter_groups: str | None = None,
+               roles: tuple[str, ...] = ("hunter", "closer", "accounting", "account_manager")) -> str:
+    """One user task per role, one after the other (hunter -> closer -> ...); the hunter's task has a due date
+    and a priority. `starter_groups` sets camunda:candidateStarterGroups."""
+    starters = f' camunda:candidateStarterGroups="{starter_groups}"' if starter_groups else ""
+    tasks, flows, previous = [], [], "StartEvent_1"
+    for n, role in enumerate(roles):
+        extra = ' camunda:dueDate="P1D" camunda:priority="70"' if n == 0 else ""
+        tasks.append(f'<bpmn:userTask id="Task_{role}" name="Работа: {role}" '
+                     f'camunda:candidateGroups="{role}"{extra} />')
+        flows.append(f'<bpmn:sequenceFlow id="Flow_{n}" sourceRef="{previous}" targetRef="Task_{role}" />')
+        previous = f"Task_{role}"
+    flows.append(f'<bpmn:sequenceFlow id="Flow_end" sourceRef="{previous}" targetRef="EndEvent_1" />')
+    return definitions(f"""
+  <bpmn:process id="{key}" name="Эстафета ролей" isExecutable="true"{starters}>
+    <bpmn:startEvent id="StartEvent_1" />
+    {chr(10).join(tasks)}
+    <bpmn:endEvent id="EndEvent_1" />
+    {chr(10).join(flows)}
+  </bpmn:process>""")
