@@ -125,13 +125,14 @@ def add_role_users(ctx: object, roles: tuple[str, ...] = ROLES) -> None:
 
 
 def role_relay(key: str = "relay", *, starter_groups: str | None = None,
-               roles: tuple[str, ...] = ("hunter", "closer", "accounting", "account_manager")) -> str:
+               roles: tuple[str, ...] = ("hunter", "closer", "accounting", "account_manager"),
+               due: str = "P1D", priority: int = 70) -> str:
     """One user task per role, one after the other (hunter -> closer -> ...); the hunter's task has a due date
     and a priority. `starter_groups` sets camunda:candidateStarterGroups."""
     starters = f' camunda:candidateStarterGroups="{starter_groups}"' if starter_groups else ""
     tasks, flows, previous = [], [], "StartEvent_1"
     for n, role in enumerate(roles):
-        extra = ' camunda:dueDate="P1D" camunda:priority="70"' if n == 0 else ""
+        extra = f' camunda:dueDate="{due}" camunda:priority="{priority}"' if n == 0 else ""
         tasks.append(f'<bpmn:userTask id="Task_{role}" name="Работа: {role}" '
                      f'camunda:candidateGroups="{role}"{extra} />')
         flows.append(f'<bpmn:sequenceFlow id="Flow_{n}" sourceRef="{previous}" targetRef="Task_{role}" />')
