@@ -6,6 +6,7 @@ VORONKA_TEST_POSTGRES_URL set each of them runs a second time on PostgreSQL (nev
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import uuid
@@ -25,10 +26,8 @@ ADMIN = ("admin", "admin-secret")
 
 
 def basic_auth(username: str, password: str) -> dict[str, str]:
-    """An Authorization header for HTTP Basic (UTF-8)."""
-    import base64
-
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 def postgres_schema_url(schema: str) -> str:
