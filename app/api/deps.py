@@ -17,6 +17,7 @@ from app.services.context import AppContext
 from app.services.logins import ensure_signing_secret, load_actor, login_with_password
 
 TOKEN_URL = "/api/v1/auth/token"
+__all__ = ["Context", "CredentialCache", "CurrentActor", "Limit", "Offset", "OptionalActor", "client_address"]
 
 
 def get_context(request: Request) -> AppContext:
