@@ -34,7 +34,8 @@ RUNAWAY = [
 @pytest.mark.parametrize(("key", "script", "reason"), RUNAWAY, ids=[r[0] for r in RUNAWAY])
 def test_failing_script_marks_instance_failed_with_incident_and_server_stays_up(
         client: TestClient, key: str, script: str, reason: str) -> None:
-    assert client.post("/api/v1/deployments", files=upload((f"{key}.bpmn", script_model(key, script)))).status_code == 201
+    deployed = client.post("/api/v1/deployments", files=upload((f"{key}.bpmn", script_model(key, script))))
+    assert deployed.status_code == 201
     started = client.post("/api/v1/process-instances", json={"definition_key": key, "variables": {"n": 10}})
     assert started.status_code == 201, started.text
     instance = started.json()
