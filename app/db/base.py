@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,8 +45,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A controlled clock (tests that need a known history set it with `set_clock`); None = the system clock.
+_clock: Callable[[], datetime] | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Every timestamp the services write comes from `utcnow`; tests replace the clock to know durations.
+    The engine's own timers still run on the system clock (SpiffWorkflow reads it directly)."""
+    global _clock
+    _clock = clock
 
 
 def new_id() -> str:

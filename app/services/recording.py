@@ -31,15 +31,18 @@ from app.db.models import (
 from app.engine.assignment import resolve_assignment
 from app.engine.runner import Failure, OpenTask, Step, ThrownMessage
 from app.errors import ExpressionFailed
+from app.services.deal_tracking import capture_deal_fields, track_stages
 
 
 def record_step(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor,
                 limits: Any) -> list[ThrownMessage]:
     """Apply `step` to the database; returns the messages the instance threw, for the caller to route."""
     now = utcnow()
+    stage_before = instance.funnel_stage
     instance.state = step.state
     instance.variables = step.data
     instance.updated_at = now
+    capture_deal_fields(instance, step.data)
     _record_finished_elements(session, instance, step, actor=actor, at=now)
     failure = step.failure
     failure = _sync_tasks(session, instance, step, actor=actor, at=now, limits=limits) or failure
@@ -59,6 +62,9 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
                   data={"outcome": instance.outcome} if instance.outcome else {})
     elif instance.status == InstanceStatus.FAILED:
         instance.status = InstanceStatus.RUNNING
+    passed = [e.properties.get("funnel_stage") for e in step.finished_elements if e.element_type != "UserTask"]
+    track_stages(session, instance, stage_before, [*passed, instance.funnel_stage], at=now,
+                 ended=instance.status == InstanceStatus.COMPLETED)
     return step.thrown
 
 
@@ -76,11 +82,13 @@ def add_event(session: Session, instance: ProcessInstance, kind: EventKind, *, a
 def _record_finished_elements(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor,
                               at: datetime) -> None:
     for element in step.finished_elements:
+        if element.element_type == "UserTask":
+            # Recorded as task_completed by the task service, with its actor and data. Its stage was the
+            # deal's when the task opened; a side task (an escalation) finishing late must not move it back.
+            continue
         stage = element.properties.get("funnel_stage")
         if stage:
             instance.funnel_stage = stage
-        if element.element_type == "UserTask":
-            continue  # recorded as task_completed by the task service, with its actor and data
         kind = EventKind.GATEWAY_TAKEN if element.taken else EventKind.ELEMENT_COMPLETED
         add_event(session, instance, kind, actor=actor, at=at, task_id=element.task_id,
                   element_id=element.element_id, element_name=element.element_name,

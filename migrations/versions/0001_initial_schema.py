@@ -117,6 +117,10 @@ def upgrade() -> None:
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('funnel_stage', sa.String(length=64), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=True),
+    sa.Column('source', sa.String(length=64), nullable=True),
+    sa.Column('segment', sa.String(length=64), nullable=True),
+    sa.Column('category', sa.String(length=64), nullable=True),
+    sa.Column('lost_reason', sa.String(length=500), nullable=True),
     sa.Column('started_by', sa.String(length=255), nullable=True),
     sa.Column('started_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -127,6 +131,7 @@ def upgrade() -> None:
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_instance_business_key'), ['business_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_definition_id'), ['definition_id'], unique=False)
+        batch_op.create_index('ix_process_instance_key_started', ['definition_key', 'started_at'], unique=False)
         batch_op.create_index('ix_process_instance_key_status', ['definition_key', 'status'], unique=False)
         batch_op.create_index('ix_process_instance_started_at', ['started_at'], unique=False)
 
@@ -150,6 +155,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_history_event_actor_at', ['actor', 'at'], unique=False)
         batch_op.create_index('ix_history_event_instance', ['instance_id', 'id'], unique=False)
         batch_op.create_index('ix_history_event_kind_at', ['kind', 'at'], unique=False)
+
+    op.create_table('stage_visit',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=False),
+    sa.Column('stage', sa.String(length=64), nullable=False),
+    sa.Column('entered_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('left_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_stage_visit_instance_id_process_instance'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_visit'))
+    )
+    with op.batch_alter_table('stage_visit', schema=None) as batch_op:
+        batch_op.create_index('ix_stage_visit_instance', ['instance_id', 'stage'], unique=False)
+        batch_op.create_index('ix_stage_visit_stage_entered', ['stage', 'entered_at'], unique=False)
 
     op.create_table('incident',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -234,7 +252,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_definition_key'), ['definition_key'], unique=False)
+        batch_op.create_index('ix_task_completed_by', ['completed_by', 'completed_at'], unique=False)
         batch_op.create_index('ix_task_instance_state', ['instance_id', 'state'], unique=False)
+        batch_op.create_index('ix_task_key_completed', ['definition_key', 'completed_at'], unique=False)
         batch_op.create_index('ix_task_open_assignee', ['assignee'], unique=False, postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'"))
         batch_op.create_index('ix_task_state_created', ['state', 'created_at'], unique=False)
 
@@ -260,7 +280,9 @@ def downgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_state_created')
         batch_op.drop_index('ix_task_open_assignee', postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'"))
+        batch_op.drop_index('ix_task_key_completed')
         batch_op.drop_index('ix_task_instance_state')
+        batch_op.drop_index('ix_task_completed_by')
         batch_op.drop_index(batch_op.f('ix_task_definition_key'))
 
     op.drop_table('task')
@@ -279,6 +301,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incident_instance_id'))
 
     op.drop_table('incident')
+    with op.batch_alter_table('stage_visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_stage_visit_stage_entered')
+        batch_op.drop_index('ix_stage_visit_instance')
+
+    op.drop_table('stage_visit')
     with op.batch_alter_table('history_event', schema=None) as batch_op:
         batch_op.drop_index('ix_history_event_kind_at')
         batch_op.drop_index('ix_history_event_instance')
@@ -288,6 +315,7 @@ def downgrade() -> None:
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.drop_index('ix_process_instance_started_at')
         batch_op.drop_index('ix_process_instance_key_status')
+        batch_op.drop_index('ix_process_instance_key_started')
         batch_op.drop_index(batch_op.f('ix_process_instance_definition_id'))
         batch_op.drop_index(batch_op.f('ix_process_instance_business_key'))
 

@@ -5,10 +5,11 @@ from app.db.models.history import EventKind, HistoryEvent
 from app.db.models.identity import Group, LoginFailure, ServerSetting, User, membership
 from app.db.models.instances import Incident, InstanceStatus, ProcessInstance
 from app.db.models.jobs import BufferedMessage, Job, JobKind, JobState, MessageSubscription
+from app.db.models.stages import StageVisit
 from app.db.models.tasks import CandidateKind, Task, TaskCandidate, TaskState
 
 __all__ = [
     "BufferedMessage", "CandidateKind", "Deployment", "EventKind", "Group", "HistoryEvent", "Incident",
     "InstanceStatus", "Job", "JobKind", "JobState", "LoginFailure", "MessageSubscription", "ProcessDefinition",
-    "ProcessInstance", "ServerSetting", "Task", "TaskCandidate", "TaskState", "User", "membership",
+    "ProcessInstance", "ServerSetting", "StageVisit", "Task", "TaskCandidate", "TaskState", "User", "membership",
 ]

@@ -25,6 +25,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_process_instance_key_status", "definition_key", "status"),
         Index("ix_process_instance_started_at", "started_at"),
+        Index("ix_process_instance_key_started", "definition_key", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -39,6 +40,11 @@ class ProcessInstance(Base):
     revision: Mapped[int] = mapped_column(default=1)
     funnel_stage: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
+    # Copied from the variables when they appear, so the funnel filters and groups without reading JSON.
+    source: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
     started_by: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,9 @@ class Task(Base):
               sqlite_where=text("state = 'open'")),
         Index("ix_task_instance_state", "instance_id", "state"),
         Index("ix_task_state_created", "state", "created_at"),
+        # Analytics: task times per definition and period, people's figures per user.
+        Index("ix_task_key_completed", "definition_key", "completed_at"),
+        Index("ix_task_completed_by", "completed_by", "completed_at"),
     )
 
     # The SpiffWorkflow task id (a UUID), stable for the life of the task.
