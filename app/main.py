@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app.api import errors
 from app.api.limits import BodyLimitMiddleware
-from app.api.routes import auth, definitions, deployments, instances, tasks, users
+from app.api.routes import analytics, auth, definitions, deployments, instances, tasks, users
 from app.auth.basic import CredentialCache
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         return RedirectResponse("/docs")
 
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
-                   instances.router, tasks.router):
+                   instances.router, tasks.router, analytics.router):
         app.include_router(router, prefix="/api/v1")
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
