@@ -19,6 +19,7 @@ from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin
 from app.settings import Settings, get_settings
+from app.ui.router import mount_ui
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,11 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/ui/inbox", status_code=303)
 
     for module in (deployments, definitions, instances, tasks):
         app.include_router(module.router, prefix="/api/v1")
+    mount_ui(app)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])

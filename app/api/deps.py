@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from app.auth.actor import Actor
+from app.auth.sessions import read_session
 from app.errors import NotAuthenticated
 from app.services.context import AppContext
 from app.services.identity import authenticate
@@ -66,6 +67,9 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 def current_actor(request: Request, ctx: Context) -> Actor:
     credentials = basic_credentials(request.headers.get("authorization"))
     if credentials is None:
+        session_actor = read_session(request, ctx.settings)
+        if session_actor is not None:
+            return session_actor
         raise NotAuthenticated("sign in: send HTTP Basic credentials or a bearer token")
     cache: CredentialCache = request.app.state.credential_cache
     key = cache.key(*credentials)

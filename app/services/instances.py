@@ -27,7 +27,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.recording import add_event, record_step
-from app.services.variables import check_variables
+from app.services.variables import check_variables, validate_form
 
 
 @dataclass
@@ -40,11 +40,15 @@ class InstanceView:
 
 def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    definition_id: str | None = None, business_key: str | None = None,
-                   variables: dict[str, Any] | None = None) -> InstanceView:
+                   variables: dict[str, Any] | None = None, submit_start_form: bool = False) -> InstanceView:
+    """`submit_start_form`: the variables are the definition's start form as filled in by a person, so they are
+    checked against it (required fields, types, ranges) like a task's form."""
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     with ctx.db.transaction() as session:
         definition = find_definition(session, definition_id=definition_id, key=definition_key)
         require_may_start(actor, definition)
+        if submit_start_form:
+            variables = validate_form(definition.start_form, variables)
         instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
                                     variables=variables)
         return _view(session, instance)
@@ -95,7 +99,7 @@ def readable_instance(session: Session, actor: Actor, instance_id: str) -> Proce
 def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    business_key: str | None = None, status: str | None = None,
                    started_after: datetime | None = None, started_before: datetime | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[list[InstanceView], int]:
+                   search: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InstanceView], int]:
     if status is not None and status not in set(InstanceStatus):
         raise InvalidInput(f"status must be one of {', '.join(InstanceStatus)}")
     query = select(ProcessInstance).where(visible_instances_clause(actor))
@@ -105,6 +109,8 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         query = query.where(ProcessInstance.business_key == business_key)
     if status:
         query = query.where(ProcessInstance.status == status)
+    if search:
+        query = query.where(func.lower(ProcessInstance.business_key).like(f"%{search.lower()}%"))
     if started_after:
         query = query.where(ProcessInstance.started_at >= started_after)
     if started_before:
