@@ -6,10 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from app.auth.actor import Actor
 from app.auth.passwords import hash_password
 from app.db.models import User
 from app.services.context import AppContext
 from app.services.identity import ensure_groups
+from app.services.instances import get_instance, start_instance
+from app.services.tasks import complete_task
 
 BPMN_DIR = Path(__file__).resolve().parents[1] / "bpmn"
 SALES_FILES = ("sales_deal.bpmn", "vip_service.bpmn")
@@ -50,3 +53,32 @@ def post_form(client: Any, page_url: str, action: str, data: dict[str, Any]) -> 
 def sales_files() -> list[tuple[str, bytes]]:
     """The shipped sales models (sales_deal calls vip_service, so they go together)."""
     return [(name, (BPMN_DIR / name).read_bytes()) for name in SALES_FILES]
+
+
+# Valid answers for the hunter's steps of sales_deal, so tests can bring a deal to the closer quickly.
+HUNTER_STEPS: dict[str, dict[str, Any]] = {
+    "Task_QualifyLead": {"category": "a", "prospects": "high", "chance": 60, "qualified": True},
+    "Task_IdentifyNeeds": {"needs": "CRM для отдела продаж", "pains": "Теряются лиды", "budget": 500000,
+                           "is_tender": False},
+    "Task_PrepareProposal": {"price": 450000, "discount": 5, "proposal_terms": "Оплата 50/50"},
+    "Task_PreliminaryNegotiations": {"preliminary_result": "Интерес есть", "client_interest": "high"},
+    "Task_HandOverToCloser": {"handover_note": "Готов к переговорам"},
+}
+HUNTER = Actor("hunter", frozenset({"hunter"}))
+
+
+def start_lead(ctx: AppContext, company: str, *, actor: Actor = HUNTER) -> str:
+    view = start_instance(ctx, actor=actor, definition_key="sales_deal", business_key=company,
+                          variables={"source": "cold_call", "company": company, "contact": "Мария Петрова",
+                                     "segment": "smb"})
+    return view.instance.id
+
+
+def work_hunter_steps(ctx: AppContext, instance_id: str, *, until: str | None = None) -> None:
+    """Complete the hunter's open steps of a deal in order, stopping before `until` (or at the closer)."""
+    while True:
+        view = get_instance(ctx, actor=HUNTER, instance_id=instance_id)
+        step = next((t for t in view.open_tasks if t.element_id in HUNTER_STEPS and t.element_id != until), None)
+        if step is None:
+            return
+        complete_task(ctx, actor=HUNTER, task_id=step.id, variables=HUNTER_STEPS[step.element_id])

@@ -43,7 +43,7 @@ def inbox_page(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 5
         names = dict(session.execute(
             select(ProcessDefinition.key, ProcessDefinition.name)
             .where(ProcessDefinition.key.in_({t.definition_key for t in rows}))
-            .order_by(ProcessDefinition.version)).tuples().all()) if rows else {}
+            .order_by(ProcessDefinition.version)).all()) if rows else {}
     return InboxPage(rows, total, mine, groups, escalated, names)
 
 
@@ -56,7 +56,7 @@ def _escalated(session: object, rows: list[Task]) -> set[str]:
         select(HistoryEvent.instance_id, func.max(HistoryEvent.at))
         .where(HistoryEvent.kind == EventKind.TIMER_FIRED,
                HistoryEvent.instance_id.in_({t.instance_id for t in rows}))
-        .group_by(HistoryEvent.instance_id)).tuples().all())
+        .group_by(HistoryEvent.instance_id)).all())
     return {t.id for t in rows if t.instance_id in fired and _after(fired[t.instance_id], t.created_at)}
 
 

@@ -185,5 +185,5 @@ def _views(session: Session, instances: list[ProcessInstance]) -> list[InstanceV
         incidents[incident.instance_id].append(incident)
     versions = dict(session.execute(
         select(ProcessDefinition.id, ProcessDefinition.version)
-        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).tuples().all())
+        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).all())
     return [InstanceView(i, versions[i.definition_id], tasks[i.id], incidents[i.id]) for i in instances]

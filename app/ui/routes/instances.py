@@ -12,6 +12,7 @@ from app.ui.deps import Context, PageActor
 from app.ui.diagram import instance_diagram
 from app.ui.funnel import EVENTS, STAGES, STATUSES
 from app.ui.rendering import PageRoute, render
+from app.ui.vocabulary import vocabularies
 
 router = APIRouter(route_class=PageRoute)
 PAGE_SIZE = 50
@@ -40,6 +41,7 @@ def deal(request: Request, ctx: Context, actor: PageActor, instance_id: str) -> 
     history = instances.instance_history(ctx, actor=actor, instance_id=instance_id)
     instance = view.instance
     return render(request, "deal.html", actor=actor, view=view, instance=instance, history=history,
+                  words=vocabularies.get(ctx, actor, instance.definition_id),
                   variables=sorted(instance.variables.items()), statuses=STATUSES, stages=STAGES, events=EVENTS,
                   diagram=instance_diagram(instance.definition_key, view.definition_version, history=history,
                                            open_tasks=view.open_tasks, incidents=view.incidents))

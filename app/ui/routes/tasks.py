@@ -20,6 +20,7 @@ from app.ui.forms import field_errors, field_views, parse_submission
 from app.ui.funnel import STAGES
 from app.ui.rendering import PageRoute, redirect, render, translate
 from app.ui.security import UI_PREFIX, safe_next
+from app.ui.vocabulary import vocabularies
 
 router = APIRouter(route_class=PageRoute)
 # Variables the deal's header shows first when a model uses them (the shipped sales models do).
@@ -35,14 +36,14 @@ def task_page(request: Request, ctx: AppContext, actor: Actor, task_id: str, *, 
     history = instances.instance_history(ctx, actor=actor, instance_id=task.instance_id)
     values = {**detail.data, **(submitted or {})}
     steps = [e for e in history if e.kind == EventKind.TASK_COMPLETED]
-    labels = {f.get("id"): f.get("label") for f in task.form if f.get("id")}
+    words = vocabularies.get(ctx, actor, view.instance.definition_id)
     return render(
         request, "task.html", status_code=status_code, actor=actor, task=task, instance=view.instance,
         fields=field_views(task.form, values, errors), general_errors=general_errors or [],
         can_work=task.state == TaskState.OPEN and may_work_task(actor, task),
         client=[(name, detail.data[name]) for name in CLIENT_FIELDS if detail.data.get(name) not in (None, "")],
         variables=sorted((k, v) for k, v in detail.data.items() if k not in CLIENT_FIELDS),
-        labels=labels, steps=steps, stages=STAGES, now=utcnow(),
+        words=words, steps=steps, stages=STAGES, now=utcnow(),
         diagram=instance_diagram(view.instance.definition_key, view.definition_version, history=history,
                                  open_tasks=view.open_tasks, incidents=view.incidents, selected=task.element_id),
     )

@@ -1,0 +1,105 @@
+"""Browser tests: a real uvicorn server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Never a downloaded browser: Chromium comes from apt (`/usr/bin/chromium`, installed by `.ci/run`). In CI (env CI
+set) a missing browser or Playwright fails the run; on a developer's machine the tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.auth.actor import SYSTEM
+from app.main import create_app, prepare_database
+from app.services import deployments
+from app.services.context import AppContext
+from app.settings import Settings
+from tests.ui_support import add_users, sales_files
+
+CHROMIUM = Path(os.environ.get("VORONKA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+VENDOR_BUNDLE = Path(__file__).resolve().parents[2] / "app" / "ui" / "static" / "vendor" / "bpmn-viewer.js"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must provide it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    if not VENDOR_BUNDLE.exists():
+        _unavailable("the diagram viewer bundle is missing: run `make ui`")
+    with sync_playwright() as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api: Any) -> Iterator[Any]:
+    browser = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, ctx: AppContext, url: str) -> None:
+        self.ctx = ctx
+        self.url = url
+
+
+@pytest.fixture
+def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """uvicorn serving the whole app on a free port, on its own SQLite database with users and the sales models."""
+    import uvicorn
+
+    path = tmp_path / "voronka.db"
+    shutil.copy(sqlite_template, path)
+    settings = Settings(database_url=f"sqlite:///{path}", bootstrap_admin="admin:admin-secret",
+                        embedded_worker=False, _env_file=None)
+    ctx = AppContext(settings)
+    prepare_database(ctx)
+    add_users(ctx)
+    deployments.deploy(ctx, files=sales_files(), actor=SYSTEM)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(context=ctx), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield LiveServer(ctx, f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    ctx.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
