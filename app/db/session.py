@@ -27,6 +27,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _serialize_sqlite_writers(engine: Engine) -> None:
     """SQLite allows one writer: take the write lock at BEGIN so a use case never reads a snapshot it then
     cannot write (which would surface as 'database is locked' half-way through)."""
@@ -39,6 +43,8 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only: searches for Cyrillic text must match whatever the case.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -118,5 +118,7 @@ class PageRoute(APIRoute):
                     return JSONResponse({"detail": exc.detail}, status_code=status)
                 return render(request, "error.html", status_code=status, title=title, detail=exc.detail,
                               actor=getattr(request.state, "actor", None))
+            finally:
+                await request.close()  # forms parsed by our dependencies hold spooled upload files
 
         return page_handler
