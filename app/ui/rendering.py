@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from app.auth.actor import Actor
 from app.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, VoronkaError
 from app.ui import i18n
-from app.ui.security import UI_PREFIX, csrf_token, is_secure, set_csrf_cookie
+from app.ui.security import UI_PREFIX, csrf_token, is_secure, safe_next, set_csrf_cookie
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -64,6 +64,13 @@ def render(request: Request, template: str, *, actor: Actor | None = None, statu
 
 
 def _current_path(request: Request) -> str:
+    """Where "this page" is, for the language switch and sign-in: a page re-rendered after a POST (a refused
+    form) lives at the URL the browser came from, not at the form's action."""
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc:
+            return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+        return safe_next(None)
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from app.auth.actor import SYSTEM
+from app.db.base import utcnow
+from app.db.models import EventKind, ProcessInstance, Task
 from app.services import deployments
 from app.services.context import AppContext
 from app.services.instances import get_instance
+from app.services.recording import add_event
 from tests.factories import definitions, upload
 from tests.ui_support import HUNTER, PASSWORD, csrf_of, post_form, sign_in, start_lead
 
@@ -105,6 +109,27 @@ def test_claim_and_release_from_the_list_go_back_to_the_list(sales: AppContext, 
     post_form(pages, "/ui/inbox", f"/ui/tasks/{task_id}/release", {"next": "/ui/inbox"})
     assert f'data-task-id="{task_id}"' not in pages.get("/ui/inbox?scope=mine").text
     assert f'data-task-id="{task_id}"' in pages.get("/ui/inbox?scope=groups").text
+
+
+def test_overdue_and_escalated_tasks_stand_out(sales: AppContext, pages: Any) -> None:
+    late = qualify_task(sales, start_lead(sales, "ООО «Опоздание»"))
+    escalated_deal = start_lead(sales, "ООО «Эскалация»")
+    escalated = qualify_task(sales, escalated_deal)
+    calm = qualify_task(sales, start_lead(sales, "ООО «Спокойствие»"))
+    with sales.db.transaction() as session:
+        session.get(Task, late).due_at = utcnow() - timedelta(hours=1)
+        instance = session.get(ProcessInstance, escalated_deal)
+        # What the worker records when the 24-hour SLA timer on the qualification fires.
+        add_event(session, instance, EventKind.TIMER_FIRED, actor=SYSTEM, at=utcnow() + timedelta(seconds=1),
+                  element_id="Timer_QualifySla")
+    sign_in(pages, "hunter")
+    page = pages.get("/ui/inbox").text
+    rows = {m.group(2): m.group(1) for m in re.finditer(r'<li class="task([^"]*)"\s+data-task-id="([^"]+)"', page)}
+    assert "overdue" in rows[late] and "Просрочена" in page
+    assert "escalated" in rows[escalated] and "escalated" not in rows[late]
+    assert "escalated" not in rows[calm] and "overdue" not in rows[calm]
+    assert "Эскалирована" in page
+    assert pages.get("/ui/inbox?due=overdue").text.count('class="task-name"') == 1
 
 
 def test_another_role_neither_lists_nor_opens_the_task(sales: AppContext, pages: Any) -> None:
