@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.auth.actor import Actor
-from app.db.models import EventKind, HistoryEvent, ProcessDefinition, Task
+from app.db.models import EventKind, HistoryEvent, Task
 from app.errors import InvalidInput
+from app.services.catalog import names_in
 from app.services.context import AppContext
 from app.services.tasks import SORTS, TaskFilter, task_query
 
@@ -22,7 +23,7 @@ class InboxPage:
     mine: int  # open tasks assigned to the actor
     groups: int  # open, unassigned tasks of the actor's groups (or candidate user)
     escalated: set[str] = field(default_factory=set)  # task ids whose SLA timer fired while they were open
-    process_names: dict[str, str] = field(default_factory=dict)  # definition key -> name of its latest version
+    process_names: dict[str, str] = field(default_factory=dict)  # every process key -> its latest name
 
 
 def inbox_page(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 50, offset: int = 0) -> InboxPage:
@@ -40,10 +41,7 @@ def inbox_page(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 5
         rows = list(session.scalars(query.order_by(order.nulls_last(), Task.created_at, Task.id)
                                     .limit(limit).offset(offset)))
         escalated = _escalated(session, rows)
-        names = dict(session.execute(
-            select(ProcessDefinition.key, ProcessDefinition.name)
-            .where(ProcessDefinition.key.in_({t.definition_key for t in rows}))
-            .order_by(ProcessDefinition.version)).all()) if rows else {}
+        names = names_in(session)  # for the rows and for the process filter
     return InboxPage(rows, total, mine, groups, escalated, names)
 
 

@@ -13,7 +13,6 @@ from app.auth.actor import Actor
 from app.auth.permissions import may_work_task
 from app.db.base import utcnow
 from app.services.context import AppContext
-from app.services.deployments import list_definitions
 from app.services.inbox import InboxPage, inbox_page
 from app.services.tasks import TaskFilter
 from app.ui.deps import Context, PageActor
@@ -81,11 +80,8 @@ def inbox(request: Request, ctx: Context, actor: PageActor) -> Response:
     query = InboxQuery.from_request(request)
     page = load(ctx, actor, query)
     template = "_inbox_list.html" if request.query_params.get("partial") else "inbox.html"
-    processes = []
-    if template == "inbox.html":
-        processes, _ = list_definitions(ctx, actor=actor, latest_only=True)
     return render(request, template, actor=actor, page=page, iq=query, params=query.params(), may_work=may_work_task,
-                  processes=processes, stages=STAGES, signature=signature(page), now=utcnow(),
+                  stages=STAGES, signature=signature(page), now=utcnow(),
                   page_size=PAGE_SIZE)
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.db.models import InstanceStatus
-from app.services import deployments, instances
+from app.services import catalog, instances
 from app.ui.deps import Context, PageActor
 from app.ui.diagram import instance_diagram
 from app.ui.funnel import EVENTS, STAGES, STATUSES
@@ -29,10 +29,9 @@ def deal_list(request: Request, ctx: Context, actor: PageActor) -> Response:
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10_000 else 1
     views, total = instances.list_instances(ctx, actor=actor, status=status or None, definition_key=process or None,
                                             search=q.strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    processes, _ = deployments.list_definitions(ctx, actor=actor, latest_only=True, limit=500)
     return render(request, "deals.html", actor=actor, views=views, total=total, page=page, page_size=PAGE_SIZE,
-                  params={"status": status, "process": process, "q": q}, processes=processes,
-                  names={d.key: d.name for d in processes}, statuses=STATUSES, stages=STAGES)
+                  params={"status": status, "process": process, "q": q},
+                  names=catalog.process_names(ctx, actor=actor), statuses=STATUSES, stages=STAGES)
 
 
 @router.get("/deals/{instance_id}")
