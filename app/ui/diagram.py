@@ -25,6 +25,10 @@ class DiagramView:
         return f"{UI_PREFIX}/models/{self.key}/{self.version}.bpmn"
 
     @property
+    def has_marks(self) -> bool:
+        return bool(self.completed or self.active or self.selected or self.failed)
+
+    @property
     def marks_json(self) -> str:
         return json.dumps({"completed": self.completed, "active": self.active, "selected": self.selected,
                            "failed": self.failed})
