@@ -6,11 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from app.auth.actor import Actor
-from app.auth.passwords import hash_password
-from app.db.models import User
+from app.auth.actor import SYSTEM, Actor
 from app.services.context import AppContext
-from app.services.identity import ensure_groups
+from app.services.identity import create_user
 from app.services.instances import get_instance, start_instance
 from app.services.tasks import complete_task
 
@@ -23,13 +21,10 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def add_users(ctx: AppContext, users: dict[str, list[str]] | None = None) -> None:
-    """Users with the given groups, all with PASSWORD (written directly: user management is another issue)."""
-    hashed = hash_password(PASSWORD)
-    with ctx.db.transaction() as session:
-        for username, groups in (users or USERS).items():
-            user = User(username=username, password_hash=hashed, display_name=username.capitalize())
-            user.groups = ensure_groups(session, groups)
-            session.add(user)
+    """Users with the given groups, all with PASSWORD, created through the identity service."""
+    for username, groups in (users or USERS).items():
+        create_user(ctx, actor=SYSTEM, username=username, password=PASSWORD, display_name=username.capitalize(),
+                    groups=groups)
 
 
 def csrf_of(html: str) -> str:

@@ -1,50 +1,50 @@
-"""UI sessions: a signed, HTTP-only cookie naming the signed-in user.
+"""The UI's session cookie: an access token in an HTTP-only, SameSite=Lax cookie that expires with it.
 
-STAND-IN written by the `ui` branch until the identity branch (`auth`) lands its own version of this module; only
-`issue_session(response, actor, settings)`, `clear_session(response)` and reading the cookie inside
-`app.api.deps.current_actor` are relied on by the pages. Prefer auth's version when merging.
-"""
+The UI's login route calls `issue_session` after `services.logins.login_with_password`; logout calls
+`clear_session` (and `services.logins.revoke_tokens`). `current_actor` reads the cookie when a request carries
+no Authorization header."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import jwt
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from app.auth.actor import Actor
-from app.settings import Settings
+from app.auth.tokens import IssuedToken, issue_token
+from app.services.context import AppContext
+from app.services.logins import ensure_signing_secret
 
 SESSION_COOKIE = "voronka_session"
-_ALGORITHM = "HS256"
-_PROCESS_SECRET = secrets.token_urlsafe(48)  # without VORONKA_SECRET_KEY sessions end with the process
+COOKIE_PATH = "/"
 
 
-def _secret(settings: Settings) -> str:
-    return settings.secret_key or _PROCESS_SECRET
+def token_lifetime(ctx: AppContext) -> timedelta:
+    return timedelta(minutes=ctx.settings.token_minutes)
 
 
-def issue_session(response: Response, actor: Actor, settings: Settings) -> None:
-    lifetime = timedelta(minutes=settings.token_minutes)
-    now = datetime.now(UTC)
-    token = jwt.encode({"sub": actor.username, "groups": sorted(actor.groups), "iat": now, "exp": now + lifetime},
-                       _secret(settings), algorithm=_ALGORITHM)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()), path="/", httponly=True,
-                        secure=True, samesite="lax")
+def issue_access_token(ctx: AppContext, actor: Actor) -> IssuedToken:
+    return issue_token(username=actor.username, epoch=actor.token_epoch, secret=ensure_signing_secret(ctx),
+                       lifetime=token_lifetime(ctx))
 
 
-def clear_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=True, samesite="lax")
+def is_https(request: HTTPConnection) -> bool:
+    # uvicorn's proxy_headers already turned X-Forwarded-Proto from a trusted proxy into the scheme.
+    return request.url.scheme in ("https", "wss")
 
 
-def read_session(request: Request, settings: Settings) -> Actor | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        claims = jwt.decode(token, _secret(settings), algorithms=[_ALGORITHM], options={"require": ["sub", "exp"]})
-    except jwt.InvalidTokenError:
-        return None
-    return Actor(str(claims["sub"]), frozenset(claims.get("groups") or []))
+def issue_session(response: Response, ctx: AppContext, actor: Actor, *, secure: bool) -> IssuedToken:
+    """Sign `actor` in on this browser: set the cookie (pass `secure=is_https(request)`)."""
+    issued = issue_access_token(ctx, actor)
+    response.set_cookie(SESSION_COOKIE, issued.token, max_age=issued.lifetime_seconds, expires=issued.expires_at,
+                        path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax")
+    return issued
+
+
+def clear_session(response: Response, *, secure: bool = False) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax")
+
+
+def session_token(request: HTTPConnection) -> str | None:
+    return request.cookies.get(SESSION_COOKIE) or None

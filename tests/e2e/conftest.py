@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from app.main import create_app, prepare_database
 from app.services import deployments
 from app.services.context import AppContext
 from app.settings import Settings
+from tests.conftest import LiveServer
 from tests.ui_support import add_users, sales_files
 
 CHROMIUM = Path(os.environ.get("VORONKA_CHROMIUM", "/usr/bin/chromium"))
@@ -58,44 +57,26 @@ def browser(playwright_api: Any) -> Iterator[Any]:
     browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, ctx: AppContext, url: str) -> None:
-        self.ctx = ctx
-        self.url = url
+@dataclass
+class SalesServer:
+    ctx: AppContext
+    url: str
 
 
 @pytest.fixture
-def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
-    """uvicorn serving the whole app on a free port, on its own SQLite database with users and the sales models."""
-    import uvicorn
-
+def sales_server(sqlite_template: Path, tmp_path: Path) -> Iterator[SalesServer]:
+    """uvicorn serving the whole app on a free loopback port, on its own SQLite database with a user per role
+    and the shipped sales models."""
     path = tmp_path / "voronka.db"
     shutil.copy(sqlite_template, path)
     settings = Settings(database_url=f"sqlite:///{path}", bootstrap_admin="admin:admin-secret",
-                        embedded_worker=False, _env_file=None)
+                        embedded_worker=False, fast_password_hashing=True, _env_file=None)
     ctx = AppContext(settings)
     prepare_database(ctx)
     add_users(ctx)
     deployments.deploy(ctx, files=sales_files(), actor=SYSTEM)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(context=ctx), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield LiveServer(ctx, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(create_app(context=ctx)) as server:
+        yield SalesServer(ctx, server.url)
     ctx.close()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from app.auth.actor import SYSTEM
 from app.db.base import utcnow
 from app.db.models import Task
 from app.services.instances import get_instance
@@ -47,12 +48,12 @@ def seed_closer_work(server: Any) -> None:
                         .values(priority=80, due_at=utcnow() + timedelta(days=2)))
 
 
-def test_a_lead_goes_from_the_hunter_to_the_closer_through_the_pages(browser: Any, live_server: Any,
+def test_a_lead_goes_from_the_hunter_to_the_closer_through_the_pages(browser: Any, sales_server: Any,
                                                                       artifacts: Path) -> None:
-    seed_closer_work(live_server)
+    seed_closer_work(sales_server)
 
     # The hunter starts a lead from the start form and lands on its qualification.
-    hunter = sign_in(browser, live_server.url, "hunter")
+    hunter = sign_in(browser, sales_server.url, "hunter")
     hunter.get_by_role("link", name="Запустить процесс").click()
     hunter.get_by_role("link", name=re.compile("Сделка")).first.click()
     hunter.get_by_label("Источник лида").select_option("exhibition")
@@ -88,14 +89,14 @@ def test_a_lead_goes_from_the_hunter_to_the_closer_through_the_pages(browser: An
     assert "Готово" in hunter.locator(".flash").inner_text()
 
     # The rest of the hunter's steps (their forms are exercised by the page tests) bring the deal to the closer.
-    deal_id = _deal_of(live_server, "ООО «Ромашка»")
-    work_hunter_steps(live_server.ctx, deal_id)
-    view = get_instance(live_server.ctx, actor=HUNTER, instance_id=deal_id)
+    deal_id = _deal_of(sales_server, "ООО «Ромашка»")
+    work_hunter_steps(sales_server.ctx, deal_id)
+    view = get_instance(sales_server.ctx, actor=SYSTEM, instance_id=deal_id)
     (negotiate,) = view.open_tasks
     assert negotiate.element_id == "Task_Negotiate"
 
     # The closer sees the task in the inbox and takes it from the list; the hunter no longer sees it.
-    closer = sign_in(browser, live_server.url, "closer")
+    closer = sign_in(browser, sales_server.url, "closer")
     row = closer.locator(f"li[data-task-id='{negotiate.id}']")
     assert row.is_visible()
     assert closer.locator("li.task.overdue").count() == 1
@@ -109,7 +110,7 @@ def test_a_lead_goes_from_the_hunter_to_the_closer_through_the_pages(browser: An
     assert hunter.locator(f"li[data-task-id='{negotiate.id}']").count() == 0
 
     # Accounting cannot open the closer's task.
-    accountant = sign_in(browser, live_server.url, "accountant")
+    accountant = sign_in(browser, sales_server.url, "accountant")
     response = accountant.goto(f"/ui/tasks/{negotiate.id}")
     assert response is not None and response.status == 404
     assert accountant.get_by_role("heading", name="Не найдено").is_visible()
@@ -132,10 +133,10 @@ def test_a_lead_goes_from_the_hunter_to_the_closer_through_the_pages(browser: An
     assert closer.get_by_role("heading", name="История").is_visible()
 
 
-def test_the_inbox_fits_a_phone_and_refreshes_itself(browser: Any, live_server: Any, artifacts: Path) -> None:
-    page = sign_in(browser, live_server.url, "hunter", width=390)
+def test_the_inbox_fits_a_phone_and_refreshes_itself(browser: Any, sales_server: Any, artifacts: Path) -> None:
+    page = sign_in(browser, sales_server.url, "hunter", width=390)
     assert page.locator("li.task").count() == 0
-    start_lead(live_server.ctx, "ООО «Новый лид»")
+    start_lead(sales_server.ctx, "ООО «Новый лид»")
     # The page polls every few seconds and redraws its list when it changed.
     page.locator("li.task").first.wait_for(timeout=20_000)
     assert "Квалифицировать лид" in page.locator("li.task").first.inner_text()
