@@ -66,6 +66,15 @@ def test_a_wrong_password_is_refused_and_next_cannot_leave_the_site(pages: Any) 
     assert right.headers["location"] == "/ui/inbox"
 
 
+def test_guessing_passwords_is_slowed_down_with_a_clear_message(pages: Any) -> None:
+    token = csrf_of(pages.get("/ui/login").text)
+    answers = [pages.post("/ui/login", data={"username": "hunter", "password": f"guess-{n}", "csrf_token": token})
+               for n in range(8)]
+    assert answers[0].status_code == 401
+    assert answers[-1].status_code == 429
+    assert "Слишком много неудачных попыток" in answers[-1].text
+
+
 def test_forms_without_the_token_or_from_another_site_are_refused(pages: Any) -> None:
     sign_in(pages, "hunter")
     token = csrf_of(pages.get("/ui/inbox").text)
