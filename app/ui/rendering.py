@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.auth.actor import Actor
+from app.auth.sessions import is_https
 from app.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, VoronkaError
 from app.ui import i18n
-from app.ui.security import UI_PREFIX, csrf_token, is_secure, safe_next, set_csrf_cookie
+from app.ui.security import UI_PREFIX, csrf_token, safe_next, set_csrf_cookie
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -87,7 +88,7 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Redirec
     response = RedirectResponse(url, status_code=303)
     if flash:
         response.set_cookie(FLASH_COOKIE, quote(flash[:300]), path=UI_PREFIX, max_age=60, httponly=True,
-                            samesite="strict", secure=is_secure(request))
+                            samesite="strict", secure=is_https(request))
     return response
 
 

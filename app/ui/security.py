@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.auth.sessions import is_https
 from app.errors import Forbidden
 
 CSRF_COOKIE = "voronka_csrf"
@@ -20,10 +21,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UI_PREFIX = "/ui"
 ONE_YEAR = 365 * 24 * 3600
-
-
-def is_secure(request: Request) -> bool:
-    return request.url.scheme == "https"
 
 
 def csrf_token(request: Request) -> str:
@@ -42,7 +39,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
     new = getattr(request.state, "new_csrf_token", None)
     if new is not None:
         response.set_cookie(CSRF_COOKIE, new, max_age=ONE_YEAR, path=UI_PREFIX, httponly=True,
-                            samesite="strict", secure=is_secure(request))
+                            samesite="strict", secure=is_https(request))
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
