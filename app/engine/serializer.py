@@ -118,8 +118,6 @@ def _build_registry() -> Any:
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     _TaskConverter(Task, registry)
-    # External service tasks are plain BPMN service tasks, which the Camunda config does not register.
-    BpmnTaskSpecConverter(ServiceTask, registry)
     _WorkflowConverter(Workflow, registry, typename="BpmnWorkflow")
     _SubWorkflowConverter(SubWorkflow, registry, typename="BpmnSubWorkflow")
     for base, safe in DEPTH_SAFE_SPECS.items():
