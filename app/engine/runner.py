@@ -216,6 +216,10 @@ def _run_until_waiting(workflow: BpmnWorkflow, *, max_steps: int) -> None:
             raise EngineLimitExceeded(steps, [t.task_spec.bpmn_id for t in passthrough])
 
 
+def _is_merge_gateway(spec: Any) -> bool:
+    return "Gateway" in type(spec).__name__ and len(spec.outputs) <= 1
+
+
 def _is_passthrough(task: SpiffTask) -> bool:
     spec = task.task_spec
     return isinstance(spec, NoneTask | ManualTask) and not isinstance(spec, UserTask)
@@ -249,6 +253,8 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
         elif task.has_state(TaskState.COMPLETED) and str(task.id) not in before:
             if type(spec).__name__ in _SKIPPED_SPEC_CLASSES or not getattr(spec, "bpmn_id", None):
                 continue
+            if _is_merge_gateway(spec):
+                continue  # a converging gateway decides nothing; its audit line would only be noise
             event = ElementEvent(str(task.id), spec.bpmn_id, spec.bpmn_name, type(spec).__name__,
                                  dict(extensions.get("properties") or {}))
             if isinstance(spec, ExclusiveGateway | InclusiveGateway):
