@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.api import errors
 from app.api.deps import CredentialCache
 from app.api.limits import BodyLimitMiddleware
-from app.api.routes import definitions, deployments, instances, tasks
+from app.api.routes import definitions, deployments, external_tasks, incidents, instances, jobs, messages, tasks
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin
@@ -51,9 +51,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         ctx = context or AppContext(settings)
         prepare_database(ctx)
         app.state.context = ctx
+        worker = None
+        if ctx.settings.embedded_worker:
+            from app.worker.loop import WorkerThread
+
+            worker = WorkerThread(ctx)
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             if context is None:
                 ctx.close()
 
@@ -73,7 +81,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    for module in (deployments, definitions, instances, tasks):
+    for module in (deployments, definitions, instances, tasks, messages, external_tasks, jobs, incidents):
         app.include_router(module.router, prefix="/api/v1")
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

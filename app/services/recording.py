@@ -57,9 +57,16 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
         instance.outcome = step.end_properties.get("outcome") or instance.outcome
         add_event(session, instance, EventKind.INSTANCE_COMPLETED, actor=actor, at=now,
                   data={"outcome": instance.outcome} if instance.outcome else {})
-    elif instance.status == InstanceStatus.FAILED:
+    elif instance.status == InstanceStatus.FAILED and not has_open_incidents(session, instance):
         instance.status = InstanceStatus.RUNNING
     return step.thrown
+
+
+def has_open_incidents(session: Session, instance: ProcessInstance) -> bool:
+    """Unresolved incidents other than those pending in this session (a job out of retries keeps its own)."""
+    session.flush()
+    return session.scalar(select(Incident.id).where(Incident.instance_id == instance.id,
+                                                    Incident.resolved_at.is_(None)).limit(1)) is not None
 
 
 def add_event(session: Session, instance: ProcessInstance, kind: EventKind, *, actor: Actor | None,
@@ -159,20 +166,24 @@ def _sync_jobs(session: Session, instance: ProcessInstance, step: Step) -> None:
         elif job.kind == JobKind.TIMER and job.due_at != wanted[key].due_at:
             job.due_at = wanted[key].due_at  # a cycle timer moved on to its next firing
             job.state = JobState.READY
+            job.lock_owner = job.lock_expires_at = None
+            job.retries = None
     for key, job in wanted.items():
         if key not in existing:
             session.add(job)
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, step: Step) -> None:
-    existing = {s.task_id: s for s in session.scalars(
+    existing = {(s.task_id, s.message_name): s for s in session.scalars(
         select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))}
-    wanted = {w.task_id: w for w in step.message_waits}
-    for task_id, sub in existing.items():
-        if task_id not in wanted:
+    wanted = {(w.task_id, w.message_name): w for w in step.message_waits}
+    for key, sub in existing.items():
+        if key not in wanted:
             session.delete(sub)
-    for task_id, wait in wanted.items():
-        if task_id not in existing:
+        elif sub.correlation != wanted[key].correlation:
+            sub.correlation = wanted[key].correlation  # the data a retrieval expression reads has changed
+    for key, wait in wanted.items():
+        if key not in existing:
             session.add(MessageSubscription(
                 message_name=wait.message_name, instance_id=instance.id, business_key=instance.business_key,
-                task_id=task_id, element_id=wait.element_id, correlation={}))
+                task_id=wait.task_id, element_id=wait.element_id, correlation=wait.correlation))
