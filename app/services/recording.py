@@ -40,10 +40,12 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
     instance.state = step.state
     instance.variables = step.data
     instance.updated_at = now
+    jobs = list(session.scalars(select(Job).where(Job.instance_id == instance.id)))
+    _record_timer_firings(session, instance, step, jobs, actor=actor, at=now)
     _record_finished_elements(session, instance, step, actor=actor, at=now)
     failure = step.failure
     failure = _sync_tasks(session, instance, step, actor=actor, at=now, limits=limits) or failure
-    _sync_jobs(session, instance, step)
+    _sync_jobs(session, instance, step, jobs)
     _sync_subscriptions(session, instance, step)
     if failure is not None:
         instance.status = InstanceStatus.FAILED
@@ -149,8 +151,26 @@ def _new_task_row(instance: ProcessInstance, task: OpenTask, *, at: datetime, li
     return row
 
 
-def _sync_jobs(session: Session, instance: ProcessInstance, step: Step) -> None:
-    existing = {(j.kind, j.task_id): j for j in session.scalars(select(Job).where(Job.instance_id == instance.id))}
+def _record_timer_firings(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job], *,
+                          actor: Actor, at: datetime) -> None:
+    """One timer_fired per timer that fired in this step, whoever ran it (the worker, or any request: the
+    engine fires due timers before every step). Fired: it was due and its task completed, or (a cycle) it
+    moved on to its next due time."""
+    completed = {e.task_id for e in step.finished_elements}
+    next_due = {t.task_id: t.due_at for t in step.timers}
+    worker = session.info.get("worker_id")
+    for job in jobs:
+        if job.kind != JobKind.TIMER or job.due_at is None or job.due_at > at:
+            continue
+        if job.task_id in completed or (job.task_id in next_due and next_due[job.task_id] != job.due_at):
+            add_event(session, instance, EventKind.TIMER_FIRED, actor=actor, at=at, task_id=job.task_id,
+                      element_id=job.element_id,
+                      data={"job_id": job.id, "due_at": job.due_at.isoformat(), "worker": worker,
+                            "lag_ms": round((at - job.due_at).total_seconds() * 1000, 1)})
+
+
+def _sync_jobs(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job]) -> None:
+    existing = {(j.kind, j.task_id): j for j in jobs}
     wanted: dict[tuple[str, str], Job] = {}
     for timer in step.timers:
         wanted[(JobKind.TIMER, timer.task_id)] = Job(
