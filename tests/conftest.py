@@ -109,5 +109,13 @@ def client(ctx: object) -> Iterator[object]:
 
     from app.main import create_app
 
-    with TestClient(create_app(context=ctx), auth=ADMIN) as test_client:  # type: ignore[arg-type]
+    with TestClient(create_app(context=ctx), headers=basic_auth(*ADMIN)) as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    """HTTP Basic headers (Starlette's TestClient no longer takes `auth`)."""
+    import base64
+
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}

@@ -111,7 +111,9 @@ def timer_wait(key: str = "wait", duration: str = "PT1S") -> str:
   <bpmn:process id="{key}" name="Ожидание" isExecutable="true">
     <bpmn:startEvent id="Begin" />
     <bpmn:intermediateCatchEvent id="Wait" name="Пауза">
-      <bpmn:timerEventDefinition id="WaitDef"><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="WaitDef">
+        <bpmn:timeDuration>{duration}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="After" name="После паузы" camunda:candidateGroups="hunter" />
     <bpmn:endEvent id="End" />
@@ -130,7 +132,9 @@ def lead_sla(key: str = "lead", duration: str = "PT1S", interrupting: bool = Fal
     <bpmn:startEvent id="Begin" />
     <bpmn:userTask id="Call" name="Позвонить лиду" camunda:candidateGroups="hunter" />
     <bpmn:boundaryEvent id="Sla" name="24 часа" attachedToRef="Call" cancelActivity="{cancel}">
-      <bpmn:timerEventDefinition id="SlaDef"><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="SlaDef">
+        <bpmn:timeDuration>{duration}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
     </bpmn:boundaryEvent>
     <bpmn:userTask id="Escalate" name="Разобраться с лидом" camunda:candidateGroups="head_of_sales" />
     <bpmn:endEvent id="End" />

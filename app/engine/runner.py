@@ -326,6 +326,10 @@ def _fire_start_event(element_id: str, correlations: Mapping[str, Any] | None) -
             if isinstance(definition, MessageEventDefinition):
                 workflow.correlations.update(_event_correlations(workflow, definition, {}, correlations))
         chosen._set_internal_data(event_fired=True)
+        if isinstance(chosen.task_spec.event_definition, CycleTimerEventDefinition):
+            # The library grows a cycle's branches inside one instance; here each firing is its own instance
+            # (the start timer job keeps the cycle), so give this one its branch and let the event complete.
+            chosen._sync_children(chosen.task_spec.outputs, TaskState.FUTURE)
         chosen.task_spec._update(chosen)
 
     return command

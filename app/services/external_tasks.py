@@ -137,7 +137,7 @@ def _fetch_once(ctx: AppContext, *, worker_id: str, topics: list[TopicRequest],
         if not ctx.db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=Job)
         views: list[ExternalTaskView] = []
-        for job, instance in session.execute(query).tuples().all():
+        for job, instance in session.execute(query).all():
             topic = by_topic[job.topic or ""]
             expires = now + timedelta(milliseconds=topic.lock_duration_ms)
             taken = session.execute(update(Job).where(Job.id == job.id, _free(now))
@@ -365,5 +365,5 @@ def list_external_tasks(ctx: AppContext, *, actor: Actor, topic: str | None = No
         query = query.where(Job.state == JobState.FAILED)
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(query.order_by(Job.created_at, Job.id).limit(limit).offset(offset)).tuples().all()
+        rows = session.execute(query.order_by(Job.created_at, Job.id).limit(limit).offset(offset)).all()
         return [_view(job, instance) for job, instance in rows], total

@@ -35,4 +35,4 @@ def list_incidents(ctx: AppContext, *, actor: Actor, open_only: bool = True, ins
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(query.order_by(Incident.created_at.desc(), Incident.id).limit(limit).offset(offset))
-        return [IncidentView(incident, key, business_key) for incident, key, business_key in rows.tuples()], total
+        return [IncidentView(incident, key, business_key) for incident, key, business_key in rows.all()], total

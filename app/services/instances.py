@@ -52,8 +52,8 @@ def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None 
 
 def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
                      business_key: str | None, variables: dict[str, Any], start_event: str | None = None,
-                     correlations: dict[str, Any] | None = None,
-                     event_data: dict[str, Any] | None = None) -> ProcessInstance:
+                     correlations: dict[str, Any] | None = None, event_data: dict[str, Any] | None = None,
+                     trigger: tuple[EventKind, dict[str, Any]] | None = None) -> ProcessInstance:
     """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
     events); without it a process lacking a none start event fires its only start event."""
     runtime = ctx.runtimes.get(session, definition.id)
@@ -73,6 +73,8 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
               element_id=start_event,
               data={"variables": variables, "business_key": business_key, "version": definition.version,
                     **(event_data or {})})
+    if trigger is not None:  # what started it (a timer firing, a message) comes before what it caused
+        add_event(session, instance, trigger[0], actor=actor, at=now, element_id=start_event, data=trigger[1])
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
     _after_step(ctx, session, instance, thrown, actor=actor)
     return instance
@@ -209,5 +211,5 @@ def _views(session: Session, instances: list[ProcessInstance]) -> list[InstanceV
         incidents[incident.instance_id].append(incident)
     versions = dict(session.execute(
         select(ProcessDefinition.id, ProcessDefinition.version)
-        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).tuples().all())
+        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).all())
     return [InstanceView(i, versions[i.definition_id], tasks[i.id], incidents[i.id]) for i in instances]

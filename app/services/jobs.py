@@ -127,11 +127,10 @@ def _fire_start_timer(ctx: AppContext, session: Session, job: Job, *, owner: str
     if definition is None:
         session.delete(job)
         return
-    instance = start_in_session(ctx, session, definition, actor=SYSTEM, business_key=None, variables={},
-                                start_event=job.element_id)
-    add_event(session, instance, EventKind.TIMER_FIRED, actor=SYSTEM, at=now, element_id=job.element_id,
-              data={"job_id": job.id, "due_at": job.due_at.isoformat() if job.due_at else None, "worker": owner,
-                    "lag_ms": round((now - job.due_at).total_seconds() * 1000, 1) if job.due_at else None})
+    fired = {"job_id": job.id, "due_at": job.due_at.isoformat() if job.due_at else None, "worker": owner,
+             "lag_ms": round((now - job.due_at).total_seconds() * 1000, 1) if job.due_at else None}
+    start_in_session(ctx, session, definition, actor=SYSTEM, business_key=None, variables={},
+                     start_event=job.element_id, trigger=(EventKind.TIMER_FIRED, fired))
     schedule = job.schedule or {}
     cycles = int(schedule.get("cycles", 0))
     if cycles == 0 or job.due_at is None:

@@ -144,9 +144,9 @@ def _start(ctx: AppContext, session: Session, sub: MessageSubscription, *, name:
         require_may_start(actor, definition)
     instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
                                 variables=variables, start_event=sub.element_id, correlations=correlation,
-                                event_data={"message": name})
-    add_event(session, instance, EventKind.MESSAGE_CORRELATED, actor=actor, element_id=sub.element_id,
-              data=_event_data(name, business_key, correlation, variables, sender))
+                                event_data={"message": name},
+                                trigger=(EventKind.MESSAGE_CORRELATED,
+                                         _event_data(name, business_key, correlation, variables, sender)))
     return Delivery(instance.id, sub.element_id, started=True)
 
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.services.context import AppContext
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, basic_auth
 from tests.factories import two_lane_deal, upload
 
 
@@ -54,7 +54,8 @@ def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient) -
     assert done.status_code == 200, done.text
     closer = open_task(client, instance["id"])
     assert closer["element_id"] == "Close" and closer["candidate_groups"] == ["closer"]
-    assert client.post(f"/api/v1/tasks/{closer['id']}/complete", json={"variables": {"signed": True}}).status_code == 200
+    signed = client.post(f"/api/v1/tasks/{closer['id']}/complete", json={"variables": {"signed": True}})
+    assert signed.status_code == 200
 
     final = client.get(f"/api/v1/process-instances/{instance['id']}").json()
     assert final["status"] == "completed" and final["tasks"] == []
@@ -80,20 +81,20 @@ def test_small_deal_ends_after_qualification(client: TestClient) -> None:
 
 
 def test_state_survives_a_restart_between_steps(ctx: AppContext) -> None:
-    with TestClient(create_app(context=ctx), auth=ADMIN) as first:
+    with TestClient(create_app(context=ctx), headers=basic_auth(*ADMIN)) as first:
         deploy(first, two_lane_deal())
         instance = first.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()
         task = open_task(first, instance["id"])
     # A new context means a new engine, connection pool and spec cache: nothing survives but the database.
     fresh = AppContext(ctx.settings)
     try:
-        with TestClient(create_app(context=fresh), auth=ADMIN) as second:
+        with TestClient(create_app(context=fresh), headers=basic_auth(*ADMIN)) as second:
             assert open_task(second, instance["id"])["id"] == task["id"]
             second.post(f"/api/v1/tasks/{task['id']}/complete",
                         json={"variables": {"company": "Ромашка", "amount": 2000}})
             closer = open_task(second, instance["id"])
         fresh2 = AppContext(ctx.settings)
-        with TestClient(create_app(context=fresh2), auth=ADMIN) as third:
+        with TestClient(create_app(context=fresh2), headers=basic_auth(*ADMIN)) as third:
             third.post(f"/api/v1/tasks/{closer['id']}/complete", json={"variables": {"signed": False}})
             final = third.get(f"/api/v1/process-instances/{instance['id']}").json()
         fresh2.close()
