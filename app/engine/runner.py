@@ -257,12 +257,19 @@ def deliver_message(name: str, payload: Mapping[str, Any], correlations: Mapping
             raise Conflict(f"the instance is not waiting for message {name!r}")
         definition = _message_definition(waiting[0].task_spec.event_definition, name)
         assert definition is not None
-        event = BpmnEvent(definition, payload=dict(payload),
-                          correlations=_event_correlations(workflow, definition, payload, correlations))
+        wanted = _event_correlations(workflow, definition, payload, correlations)
+        event = BpmnEvent(definition, payload=dict(payload), correlations=wanted)
+        engine = workflow.script_engine
+        # The library re-reads correlation values from the payload when it catches and fails on a property
+        # the payload lacks; the values were matched already, so a missing one is simply not there.
+        workflow.script_engine = _TolerantRetrieval(engine)
         try:
             workflow.send_event(event)
         except WorkflowException as exc:
             raise Conflict(f"the instance waits for message {name!r} with other correlation values") from exc
+        finally:
+            workflow.script_engine = engine
+        _keep_correlations(workflow, wanted)
 
     return command
 
@@ -388,6 +395,54 @@ def _event_correlations(workflow: Any, definition: MessageEventDefinition, paylo
     return result
 
 
+class _MissingValue:
+    """Marks a correlation value the payload did not have (never stored)."""
+
+
+class _TolerantRetrieval:
+    """The script engine, except that a correlation retrieval that fails yields a marker, not an error."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.environment = _TolerantEnvironment(engine.environment)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+class _TolerantEnvironment:
+    def __init__(self, environment: Any) -> None:
+        self._environment = environment
+
+    def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
+        try:
+            return self._environment.evaluate(expression, context, external_context)
+        except Exception:
+            return _MissingValue
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._environment, name)
+
+
+def _keep_correlations(workflow: Any, wanted: dict[str, dict[str, Any]]) -> None:
+    """After a catch: the instance's correlations hold the values we matched on, and no missing markers."""
+    workflows = [workflow, *getattr(workflow, "subprocesses", {}).values()]
+    for wf in workflows:
+        correlations = getattr(wf, "correlations", None)
+        if not correlations:
+            continue
+        for key in list(correlations):
+            values = correlations[key]
+            if isinstance(values, dict):
+                for prop in [p for p, v in values.items() if v is _MissingValue]:
+                    if key in wanted and prop in wanted[key]:
+                        values[prop] = wanted[key][prop]
+                    else:
+                        del values[prop]
+                if not values:
+                    del correlations[key]
+
+
 def _wait_correlation(task: SpiffTask, definition: MessageEventDefinition) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for prop in definition.correlation_properties:
@@ -408,6 +463,8 @@ def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before
         raise
     except EngineLimitExceeded as exc:
         failure = Failure(exc.element_ids[0] if exc.element_ids else None, str(exc))
+    except ExpressionFailed as exc:  # evaluated outside a task, e.g. a thrown message's correlation values
+        failure = Failure(exc.element_id, exc.detail)
     except SpiffWorkflowException as exc:
         failure = Failure(_element_of(exc), _message_of(exc))
     return _report(workflow, before=before, failure=failure)
