@@ -239,6 +239,22 @@ def complete_task(task_id: str, variables: Mapping[str, Any]) -> Command:
     return command
 
 
+def complete_external_task(task_id: str, variables: Mapping[str, Any]) -> Command:
+    """A worker outside the server did the service task's work: its variables go in and the task completes
+    (the library leaves a service task it ran itself STARTED, waiting for a result that comes from us)."""
+
+    def command(workflow: BpmnWorkflow) -> None:
+        task = find_task(workflow, task_id)
+        if task is None or not task.has_state(TaskState.READY):
+            raise Conflict(f"task {task_id} is not waiting for a worker")
+        task.data.update(variables)
+        task.run()
+        if task.has_state(TaskState.STARTED):
+            task.complete()
+
+    return command
+
+
 def fire_due_timers() -> Command:
     def command(workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()

@@ -205,7 +205,7 @@ def complete(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str,
         add_event(session, instance, EventKind.EXTERNAL_TASK_COMPLETED, actor=actor, at=now, task_id=job.task_id,
                   element_id=job.element_id, element_type="ServiceTask",
                   data={"worker_id": worker_id, "topic": job.topic, "variables": variables})
-        advance(ctx, session, instance, runner.complete_task(job.task_id or "", variables), actor=actor)
+        advance(ctx, session, instance, runner.complete_external_task(job.task_id or "", variables), actor=actor)
 
 
 def handle_failure(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str, error_message: str | None,
