@@ -64,6 +64,7 @@ def worker(
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
     ctx = AppContext(settings)
     try:
         if not schema_is_current(ctx.db.engine, settings.database_url):
@@ -129,4 +130,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    main()
+
+
+if __name__ == "__main__":  # `python -m app.cli worker` from a checkout
     main()

@@ -239,3 +239,20 @@ def external_invoice(key: str = "billing", topic: str = "issue-invoice") -> str:
     <bpmn:sequenceFlow id="F4" sourceRef="NoCustomer" targetRef="FixCustomer" />
     <bpmn:sequenceFlow id="F5" sourceRef="FixCustomer" targetRef="EndFixed" />
   </bpmn:process>""")
+
+
+def timer_at(key: str = "due") -> str:
+    """Waits until the date in variable `due` (ISO 8601), then opens a user task: exact due times for tests
+    and benchmarks."""
+    return definitions(f"""
+  <bpmn:process id="{key}" name="До даты" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:intermediateCatchEvent id="Wait">
+      <bpmn:timerEventDefinition id="WaitDef"><bpmn:timeDate>due</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="After" name="После" camunda:candidateGroups="hunter" />
+    <bpmn:endEvent id="End" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="After" />
+    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="End" />
+  </bpmn:process>""")

@@ -118,6 +118,7 @@ class ElementEvent:
     element_type: str
     properties: dict[str, Any]
     taken: list[str] = field(default_factory=list)  # gateways: the element ids chosen next
+    timer: bool = False  # a timer catch event (intermediate or boundary) that fired
 
 
 @dataclass
@@ -540,6 +541,8 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
                 continue
             event = ElementEvent(str(task.id), spec.bpmn_id, spec.bpmn_name, type(spec).__name__,
                                  dict(extensions.get("properties") or {}))
+            event.timer = (isinstance(spec, CatchingEvent) and not isinstance(spec, StartEvent)
+                           and isinstance(spec.event_definition, TimerEventDefinition))
             if isinstance(spec, ExclusiveGateway | InclusiveGateway):
                 event.taken = [c.task_spec.bpmn_id for c in task.children
                                if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)

@@ -153,20 +153,24 @@ def _new_task_row(instance: ProcessInstance, task: OpenTask, *, at: datetime, li
 
 def _record_timer_firings(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job], *,
                           actor: Actor, at: datetime) -> None:
-    """One timer_fired per timer that fired in this step, whoever ran it (the worker, or any request: the
-    engine fires due timers before every step). Fired: it was due and its task completed, or (a cycle) it
-    moved on to its next due time."""
-    completed = {e.task_id for e in step.finished_elements}
+    """One timer_fired per timer that fired in this step, whoever ran it: the worker, any request (the engine
+    fires due timers before every step), or the step that reached a timer already due (a past date). A cycle
+    that fired moved on to its next due time instead of completing."""
+    by_task = {j.task_id: j for j in jobs if j.kind == JobKind.TIMER}
     next_due = {t.task_id: t.due_at for t in step.timers}
     worker = session.info.get("worker_id")
-    for job in jobs:
-        if job.kind != JobKind.TIMER or job.due_at is None or job.due_at > at:
-            continue
-        if job.task_id in completed or (job.task_id in next_due and next_due[job.task_id] != job.due_at):
-            add_event(session, instance, EventKind.TIMER_FIRED, actor=actor, at=at, task_id=job.task_id,
-                      element_id=job.element_id,
-                      data={"job_id": job.id, "due_at": job.due_at.isoformat(), "worker": worker,
-                            "lag_ms": round((at - job.due_at).total_seconds() * 1000, 1)})
+    fired: list[tuple[str, str, Job | None]] = [(e.task_id, e.element_id, by_task.get(e.task_id))
+                                                for e in step.finished_elements if e.timer]
+    fired += [(task_id, job.element_id, job) for task_id, job in by_task.items()
+              if task_id in next_due and job.due_at is not None and next_due[task_id] != job.due_at
+              and job.due_at <= at]
+    for task_id, element_id, job in fired:
+        data: dict[str, Any] = {"job_id": None, "due_at": None, "worker": None, "lag_ms": None}
+        if job is not None and job.due_at is not None:
+            data = {"job_id": job.id, "due_at": job.due_at.isoformat(), "worker": worker,
+                    "lag_ms": round((at - job.due_at).total_seconds() * 1000, 1)}
+        add_event(session, instance, EventKind.TIMER_FIRED, actor=actor, at=at, task_id=task_id,
+                  element_id=element_id, data=data)
 
 
 def _sync_jobs(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job]) -> None:

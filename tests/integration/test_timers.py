@@ -227,3 +227,14 @@ def test_jobs_of_a_dead_worker_are_claimed_again_after_their_lock_expires(ctx: A
     assert jobs.fire_timer_job(ctx, job_id=claimed[0].id, owner="dead") == "skipped"  # came back to life: too late
     fired = [e for e in history(ctx, instance_id) if e.kind == "timer_fired"]
     assert len(fired) == 1 and fired[0].data["worker"] == "alive"
+
+
+def test_a_timer_already_due_when_reached_fires_at_once_and_is_recorded(ctx: AppContext) -> None:
+    from tests.factories import timer_at
+
+    deploy(ctx, timer_at())
+    past = (utcnow() - timedelta(seconds=5)).isoformat()
+    view = instances.start_instance(ctx, actor=SYSTEM, definition_key="due", variables={"due": past})
+    assert [t.element_id for t in view.open_tasks] == ["After"]
+    [fired] = [e for e in history(ctx, view.instance.id) if e.kind == "timer_fired"]
+    assert fired.element_id == "Wait" and fired.data["job_id"] is None
