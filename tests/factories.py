@@ -116,10 +116,10 @@ def timer_wait(key: str = "wait", duration: str = "PT1S") -> str:
       </bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="After" name="После паузы" camunda:candidateGroups="hunter" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
     <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="After" />
-    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="End" />
+    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="Finish" />
   </bpmn:process>""")
 
 
@@ -137,10 +137,10 @@ def lead_sla(key: str = "lead", duration: str = "PT1S", interrupting: bool = Fal
       </bpmn:timerEventDefinition>
     </bpmn:boundaryEvent>
     <bpmn:userTask id="Escalate" name="Разобраться с лидом" camunda:candidateGroups="head_of_sales" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:endEvent id="EndEscalated" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Call" />
-    <bpmn:sequenceFlow id="F2" sourceRef="Call" targetRef="End" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Call" targetRef="Finish" />
     <bpmn:sequenceFlow id="F3" sourceRef="Sla" targetRef="Escalate" />
     <bpmn:sequenceFlow id="F4" sourceRef="Escalate" targetRef="EndEscalated" />
   </bpmn:process>""")
@@ -154,9 +154,9 @@ def timer_start(key: str = "daily", timer: str = "<bpmn:timeCycle>R2/PT1S</bpmn:
       <bpmn:timerEventDefinition id="TickDef">{timer}</bpmn:timerEventDefinition>
     </bpmn:startEvent>
     <bpmn:userTask id="Review" name="Разобрать воронку" camunda:candidateGroups="head_of_sales" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="Tick" targetRef="Review" />
-    <bpmn:sequenceFlow id="F2" sourceRef="Review" targetRef="End" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Review" targetRef="Finish" />
   </bpmn:process>""")
 
 
@@ -181,10 +181,10 @@ def payment_wait(key: str = "invoice") -> str:
       <bpmn:messageEventDefinition id="PaidDef" messageRef="Msg_Payment" />
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="Ship" name="Отгрузить" camunda:candidateGroups="accounting" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Paid" />
     <bpmn:sequenceFlow id="F2" sourceRef="Paid" targetRef="Ship" />
-    <bpmn:sequenceFlow id="F3" sourceRef="Ship" targetRef="End" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Ship" targetRef="Finish" />
   </bpmn:process>""")
 
 
@@ -197,9 +197,9 @@ def web_lead(key: str = "weblead") -> str:
       <bpmn:messageEventDefinition id="LeadDef" messageRef="Msg_Lead" />
     </bpmn:startEvent>
     <bpmn:userTask id="Qualify" name="Квалифицировать" camunda:candidateGroups="hunter" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="LeadIn" targetRef="Qualify" />
-    <bpmn:sequenceFlow id="F2" sourceRef="Qualify" targetRef="End" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Qualify" targetRef="Finish" />
   </bpmn:process>""")
 
 
@@ -212,9 +212,9 @@ def request_invoice(key: str = "sale") -> str:
     <bpmn:intermediateThrowEvent id="Pay" name="Оплатить">
       <bpmn:messageEventDefinition id="PayDef" messageRef="Msg_Payment" />
     </bpmn:intermediateThrowEvent>
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Pay" />
-    <bpmn:sequenceFlow id="F2" sourceRef="Pay" targetRef="End" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Pay" targetRef="Finish" />
   </bpmn:process>""")
 
 
@@ -231,11 +231,11 @@ def external_invoice(key: str = "billing", topic: str = "issue-invoice") -> str:
     </bpmn:boundaryEvent>
     <bpmn:userTask id="Send" name="Отправить счёт" camunda:candidateGroups="accounting" />
     <bpmn:userTask id="FixCustomer" name="Завести клиента" camunda:candidateGroups="accounting" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:endEvent id="EndFixed" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Issue" />
     <bpmn:sequenceFlow id="F2" sourceRef="Issue" targetRef="Send" />
-    <bpmn:sequenceFlow id="F3" sourceRef="Send" targetRef="End" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Send" targetRef="Finish" />
     <bpmn:sequenceFlow id="F4" sourceRef="NoCustomer" targetRef="FixCustomer" />
     <bpmn:sequenceFlow id="F5" sourceRef="FixCustomer" targetRef="EndFixed" />
   </bpmn:process>""")
@@ -251,10 +251,10 @@ def timer_at(key: str = "due") -> str:
       <bpmn:timerEventDefinition id="WaitDef"><bpmn:timeDate>due</bpmn:timeDate></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="After" name="После" camunda:candidateGroups="hunter" />
-    <bpmn:endEvent id="End" />
+    <bpmn:endEvent id="Finish" />
     <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
     <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="After" />
-    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="End" />
+    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="Finish" />
   </bpmn:process>""")
 
 
