@@ -1,6 +1,6 @@
 """Timer firing on PostgreSQL: timers fired per second and lag between due time and firing, 1 vs 3 workers.
 
-    python bench/bench_timers.py [--postgres URL] [--timers 600] [--rate 40] [--seconds 10] [--batch 20]
+    python bench/bench_timers.py [--postgres URL] [--timers 600] [--rate 20] [--seconds 10] [--batch 20]
 
 For each worker count, in a fresh schema of the given (existing) database:
 - throughput: `--timers` instances wait for one timer that falls due at the same moment, after the last one is
@@ -153,7 +153,7 @@ def main() -> None:
         "VORONKA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench"),
         help="an existing database; each run uses a fresh schema in it and drops it afterwards")
     parser.add_argument("--timers", type=int, default=600, help="timers falling due at once (throughput)")
-    parser.add_argument("--rate", type=float, default=40.0, help="timers per second falling due (lag)")
+    parser.add_argument("--rate", type=float, default=20.0, help="timers per second falling due (lag)")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the steady phase lasts")
     parser.add_argument("--batch", type=int, default=20, help="worker batch size")
     args = parser.parse_args()
