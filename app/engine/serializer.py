@@ -114,21 +114,21 @@ class _WorkflowConverter(BpmnWorkflowConverter):
 
 
 def _build_registry() -> Any:
-    registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+    # The Camunda config has no converter for plain service tasks (ours are external tasks).
+    config = {**CAMUNDA_CONFIG, ServiceTask: BpmnTaskSpecConverter}
+    registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     _TaskConverter(Task, registry)
     _WorkflowConverter(Workflow, registry, typename="BpmnWorkflow")
     _SubWorkflowConverter(SubWorkflow, registry, typename="BpmnSubWorkflow")
-    # Service tasks (external tasks) are missing from the library's Camunda configuration; message events are
-    # parsed as the plain MessageEventDefinition (see parser._BpmnMessagesMixin), which the Camunda
-    # configuration replaced by its own class under the same type name: restore the plain one.
-    BpmnTaskSpecConverter(ServiceTask, registry)
+    # Message events are parsed as the plain MessageEventDefinition (see parser._BpmnMessagesMixin), which the
+    # Camunda configuration replaced by its own class under the same type name: restore the plain one.
     MessageEventDefinitionConverter(MessageEventDefinition, registry)
     for base, safe in DEPTH_SAFE_SPECS.items():
         # Same converter and type name as the library class: stored specs stay readable by plain SpiffWorkflow,
         # and restoring them builds the depth-safe class directly.
-        CAMUNDA_CONFIG[base](safe, registry, typename=registry.typenames[base])
+        config[base](safe, registry, typename=registry.typenames[base])
     return registry
 
 
