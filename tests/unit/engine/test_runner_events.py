@@ -12,7 +12,7 @@ from app.engine.script_engine import SafeScriptEngine
 from app.errors import UncaughtBpmnError
 from tests.factories import external_invoice, payment_wait, timer_start
 
-NOW = datetime.now(UTC)  # cycles without a start date count from the real clock
+DATE = datetime(2027, 1, 15, 8, tzinfo=UTC)
 
 
 def runtime(xml: str) -> runner.ProcessRuntime:
@@ -24,16 +24,18 @@ def runtime(xml: str) -> runner.ProcessRuntime:
     return runner.ProcessRuntime("d", process.spec, process.subprocess_specs, SafeScriptEngine())
 
 
-@pytest.mark.parametrize(("timer", "due", "schedule"), [
-    ("<bpmn:timeCycle>R3/PT1H</bpmn:timeCycle>", NOW + timedelta(hours=1), {"cycles": 2, "seconds": 3600.0}),
-    ("<bpmn:timeCycle>R/PT10M</bpmn:timeCycle>", NOW + timedelta(minutes=10), {"cycles": -1, "seconds": 600.0}),
-    ("<bpmn:timeDuration>PT30S</bpmn:timeDuration>", NOW + timedelta(seconds=30), None),
-    ("<bpmn:timeDate>2027-01-15T08:00:00Z</bpmn:timeDate>", datetime(2027, 1, 15, 8, tzinfo=UTC), None),
+@pytest.mark.parametrize(("timer", "offset", "schedule"), [
+    ("<bpmn:timeCycle>R3/PT1H</bpmn:timeCycle>", timedelta(hours=1), {"cycles": 2, "seconds": 3600.0}),
+    ("<bpmn:timeCycle>R/PT10M</bpmn:timeCycle>", timedelta(minutes=10), {"cycles": -1, "seconds": 600.0}),
+    ("<bpmn:timeDuration>PT30S</bpmn:timeDuration>", timedelta(seconds=30), None),
+    ("<bpmn:timeDate>2027-01-15T08:00:00Z</bpmn:timeDate>", None, None),
 ])
-def test_timer_start_events_are_evaluated_without_an_instance(timer: str, due: datetime,
+def test_timer_start_events_are_evaluated_without_an_instance(timer: str, offset: timedelta | None,
                                                                schedule: dict | None) -> None:
-    [trigger] = runner.start_triggers(runtime(timer_start(timer=timer)), now=NOW)
+    now = datetime.now(UTC)  # cycles without a start date count from the real clock
+    [trigger] = runner.start_triggers(runtime(timer_start(timer=timer)), now=now)
     assert (trigger.kind, trigger.element_id, trigger.schedule) == ("timer", "Tick", schedule)
+    due = DATE if offset is None else now + offset
     assert trigger.due_at is not None and abs((trigger.due_at - due).total_seconds()) < 5
 
 
