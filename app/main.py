@@ -13,7 +13,18 @@ from sqlalchemy import text
 
 from app.api import errors
 from app.api.limits import BodyLimitMiddleware
-from app.api.routes import auth, definitions, deployments, instances, tasks, users
+from app.api.routes import (
+    auth,
+    definitions,
+    deployments,
+    external_tasks,
+    incidents,
+    instances,
+    jobs,
+    messages,
+    tasks,
+    users,
+)
 from app.auth.basic import CredentialCache
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
@@ -58,9 +69,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         ctx = context or AppContext(settings)
         prepare_database(ctx)
         app.state.context = ctx
+        worker = None
+        if ctx.settings.embedded_worker:
+            from app.worker.loop import WorkerThread
+
+            worker = WorkerThread(ctx)
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             if context is None:
                 ctx.close()
 
@@ -81,7 +100,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         return RedirectResponse("/ui/inbox", status_code=303)
 
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
-                   instances.router, tasks.router):
+                   instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
+                   incidents.router):
         app.include_router(router, prefix="/api/v1")
     mount_ui(app)
 

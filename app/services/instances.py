@@ -55,10 +55,16 @@ def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None 
 
 
 def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
-                     business_key: str | None, variables: dict[str, Any]) -> ProcessInstance:
-    """Start inside the caller's transaction (also used by message start events)."""
+                     business_key: str | None, variables: dict[str, Any], start_event: str | None = None,
+                     correlations: dict[str, Any] | None = None, event_data: dict[str, Any] | None = None,
+                     trigger: tuple[EventKind, dict[str, Any]] | None = None) -> ProcessInstance:
+    """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
+    events); without it a process lacking a none start event fires its only start event."""
     runtime = ctx.runtimes.get(session, definition.id)
-    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps)
+    if start_event is None:
+        start_event = runner.manual_start_event(runtime)
+    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
+                        correlations=correlations)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -68,8 +74,13 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     session.add(instance)
     session.flush()
     add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
-              data={"variables": variables, "business_key": business_key, "version": definition.version})
-    record_step(session, instance, step, actor=actor, limits=ctx.limits)
+              element_id=start_event,
+              data={"variables": variables, "business_key": business_key, "version": definition.version,
+                    **(event_data or {})})
+    if trigger is not None:  # what started it (a timer firing, a message) comes before what it caused
+        add_event(session, instance, trigger[0], actor=actor, at=now, element_id=start_event, data=trigger[1])
+    thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    _after_step(ctx, session, instance, thrown, actor=actor)
     return instance
 
 
@@ -80,7 +91,18 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
     step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
-    return record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    _after_step(ctx, session, instance, thrown, actor=actor)
+    return thrown
+
+
+def _after_step(ctx: AppContext, session: Session, instance: ProcessInstance,
+                thrown: list[runner.ThrownMessage], *, actor: Actor) -> None:
+    """Messages move between instances in the same transaction: route what this one threw, and hand it
+    any buffered message it now waits for."""
+    from app.services import messages  # messages starts and advances instances through this module
+
+    messages.after_step(ctx, session, instance, thrown, actor=actor)
 
 
 def get_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
@@ -145,17 +167,27 @@ def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instan
     """After the cause of an incident is fixed, run the failed step again."""
     if not actor.is_admin:
         raise Forbidden("retrying an incident requires the admin role")
+    from app.services.jobs import reset_job_for_retry
+
     with ctx.db.transaction() as session:
         instance = readable_instance(session, actor, instance_id)
         if instance.status != InstanceStatus.FAILED:
             raise Conflict(f"instance {instance_id} has no open incident (status {instance.status})")
         now = utcnow()
+        engine_failure = False
         for incident in instance.incidents:
             if incident.resolved_at is None:
                 incident.resolved_at = now
                 add_event(session, instance, EventKind.INCIDENT_RESOLVED, actor=actor, at=now,
                           element_id=incident.element_id, data={"incident_id": incident.id})
-        advance(ctx, session, instance, runner.retry_failed(), actor=actor)
+                if incident.job_id is not None:
+                    reset_job_for_retry(session, incident.job_id, retries=1)  # a failed job runs again
+                else:
+                    engine_failure = True
+        if engine_failure:
+            advance(ctx, session, instance, runner.retry_failed(), actor=actor)
+        elif instance.status == InstanceStatus.FAILED:
+            instance.status = InstanceStatus.RUNNING
         return _view(session, instance, actor)
 
 
