@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.auth.actor import Actor
+from app.auth.actor import EXTERNAL_WORKER, Actor
 from app.db.base import utcnow
 from app.db.models import EventKind, InstanceStatus, Job, JobKind, JobState, ProcessInstance
 from app.engine import runner
@@ -35,7 +35,7 @@ from app.services.recording import add_event
 from app.services.variables import check_variables
 
 # Members of this group (and admins) may act as external task workers.
-EXTERNAL_WORKER_GROUP = "external_worker"
+EXTERNAL_WORKER_GROUP = EXTERNAL_WORKER
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000
 MAX_TASKS = 500
 
