@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import ProcessInstance, StageVisit
+from app.db.models import Job, JobKind, ProcessDefinition, ProcessInstance, StageVisit
+from app.engine.runner import Step
+from app.services.analytics.model_map import MODEL_MAPS
 
 # Instance column -> (variable name, column length). The sales models' forms set these variables.
 DEAL_FIELDS = {"source": 64, "segment": 64, "category": 64, "lost_reason": 500}
@@ -26,6 +28,21 @@ def capture_deal_fields(instance: ProcessInstance, data: Mapping[str, Any]) -> N
             text = str(value).strip()[:length]
             if getattr(instance, name) != text:
                 setattr(instance, name, text)
+
+
+def reached_service_stages(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job]) -> list[str]:
+    """Stages of external service tasks the deal has just reached: like a new user task, reaching one puts
+    the deal in its stage (the invoice is being made), while a waiting catch event counts only once it fires."""
+    known = {j.task_id for j in jobs if j.kind == JobKind.EXTERNAL}
+    new = [e.element_id for e in step.external_tasks if e.task_id not in known]
+    if not new:
+        return []
+    model = MODEL_MAPS.peek(instance.definition_id)
+    if model is None:
+        xml = session.scalar(select(ProcessDefinition.xml).where(ProcessDefinition.id == instance.definition_id))
+        model = MODEL_MAPS.get(instance.definition_id, xml, instance.definition_key)
+    stages = [model.elements[e].stage for e in new if e in model.elements]
+    return [s for s in stages if s]
 
 
 def track_stages(session: Session, instance: ProcessInstance, before: str | None, passed: Iterable[str],

@@ -31,7 +31,7 @@ from app.db.models import (
 from app.engine.assignment import resolve_assignment
 from app.engine.runner import Failure, OpenTask, Step, ThrownMessage
 from app.errors import ExpressionFailed
-from app.services.deal_tracking import capture_deal_fields, track_stages
+from app.services.deal_tracking import capture_deal_fields, reached_service_stages, track_stages
 
 
 def record_step(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor,
@@ -48,6 +48,9 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
     _record_finished_elements(session, instance, step, actor=actor, at=now)
     failure = step.failure
     failure = _sync_tasks(session, instance, step, actor=actor, at=now, limits=limits) or failure
+    reached = reached_service_stages(session, instance, step, jobs)
+    if reached:
+        instance.funnel_stage = reached[-1]
     _sync_jobs(session, instance, step, jobs)
     _sync_subscriptions(session, instance, step)
     if failure is not None:
@@ -65,7 +68,7 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
     elif instance.status == InstanceStatus.FAILED and not has_open_incidents(session, instance):
         instance.status = InstanceStatus.RUNNING
     passed = [e.properties.get("funnel_stage") for e in step.finished_elements if e.element_type != "UserTask"]
-    track_stages(session, instance, stage_before, [*passed, instance.funnel_stage], at=now,
+    track_stages(session, instance, stage_before, [*passed, *reached, instance.funnel_stage], at=now,
                  ended=instance.status == InstanceStatus.COMPLETED)
     return step.thrown
 

@@ -122,3 +122,66 @@ def to_signed(deal: Deal, closer: str = "clara", *, negotiate: tuple[float, floa
     deal.do("Task_ApproveContract", "boss", wait=2, work=1)
     deal.do("Task_SignContract", closer, wait=1, work=1)
     return deal
+
+
+def invoice_and_payment(deal: Deal, *, invoice_after: float = 1, send: tuple[float, float] = (1, 1),
+                        paid_after: float = 24, company: str | None = None) -> Deal:
+    """Accounting's system makes the invoice (external task), the closer sends it, the client pays."""
+    from app.services import external_tasks, messages
+
+    deal.clock.advance(hours=invoice_after)
+    (locked,) = external_tasks.fetch_and_lock(
+        deal.ctx, actor=SYSTEM, worker_id="accounting-system", max_tasks=1,
+        topics=[external_tasks.TopicRequest(topic="invoice.create", lock_duration_ms=60_000)])
+    external_tasks.complete(deal.ctx, actor=SYSTEM, task_id=locked.id, worker_id="accounting-system",
+                            variables={"invoice_number": "СЧ-1", "invoice_amount": 95000})
+    deal.do("Task_SendInvoice", "clara", wait=send[0], work=send[1])
+    deal.clock.advance(hours=paid_after)
+    business_key = company or instances.get_instance(deal.ctx, actor=SYSTEM, instance_id=deal.id).instance.business_key
+    messages.correlate_message(deal.ctx, actor=SYSTEM, name="payment_received", business_key=business_key,
+                               variables={"paid_amount": 95000})
+    return deal
+
+
+def fulfil_and_retain(deal: Deal, *, close_docs: tuple[float, float] = (2, 1),
+                      fulfil: tuple[float, float] = (4, 48)) -> Deal:
+    """Closing documents (accounting), fulfilment and the retention steps (account manager): won."""
+    deal.do("Task_CloseDocuments", "buh", wait=close_docs[0], work=close_docs[1])
+    deal.do("Task_FulfilContract", "anna", wait=fulfil[0], work=fulfil[1])
+    for element in ("Task_AddToMailing", "Task_CongratulateDates", "Task_SatisfactionSurvey",
+                    "Task_InviteToEvent", "Task_OfferRepeatOrder"):
+        deal.do(element, "anna", wait=1, work=1)
+    return deal
+
+
+def build_known_history(ctx: AppContext, clock: ControlledClock) -> dict[str, Deal]:
+    """Five deals on sales_deal v1, one a day from T0 (hours: (wait for claim, work)):
+
+    A  hanna  cold_call/smb          won: lead (1,1), needs (1,1), proposal (1,2), negotiations... paid, retained
+    B  hanna  web_form/mid_market    lost at lead: qualification (1,3), "нет бюджета"
+    C  igor   cold_call/smb          lost at negotiation: lead (3,2), ..., clara declines (2,1), "дорого"
+    D  igor   exhibition/enterprise  still at lead: nobody took the qualification
+    E  hanna  cold_call/smb          still at negotiation: lead (2,2), ..., the closer has not started
+    """
+    deploy_sales_models(ctx)
+    day = 24.0
+    a = start_deal(ctx, clock, "hanna", "ООО Альфа", at=T0)
+    fulfil_and_retain(invoice_and_payment(to_signed(to_negotiation(a, "hanna", lead=(1, 1)))))
+    b = start_deal(ctx, clock, "hanna", "ООО Бета", source="web_form", segment="mid_market",
+                   at=T0 + _hours(day))
+    b.do("Task_QualifyLead", "hanna", wait=1, work=3, qualified=False, lost_reason="нет бюджета")
+    c = start_deal(ctx, clock, "igor", "ООО Вега", at=T0 + _hours(2 * day))
+    to_negotiation(c, "igor", lead=(3, 2))
+    c.do("Task_Negotiate", "clara", wait=2, work=1, decision="decline", lost_reason="дорого")
+    d = start_deal(ctx, clock, "igor", "ООО Гамма", source="exhibition", segment="enterprise",
+                   at=T0 + _hours(3 * day))
+    e = start_deal(ctx, clock, "hanna", "ООО Дельта", at=T0 + _hours(4 * day))
+    to_negotiation(e, "hanna", lead=(2, 2))
+    clock.set(T0 + _hours(6 * day))
+    return {"A": a, "B": b, "C": c, "D": d, "E": e}
+
+
+def _hours(hours: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(hours=hours)
