@@ -42,6 +42,17 @@
         }
       });
     });
+    // The funnel page's heatmap: a colour level per element and its median time as a label.
+    var heat = marks.heat || {};
+    var overlays = viewer.get('overlays');
+    Object.keys(heat).forEach(function (id) {
+      if (!registry.get(id)) { return; }
+      canvas.addMarker(id, 'v-heat-' + heat[id].level);
+      var label = document.createElement('span');
+      label.className = 'heat-label';
+      label.textContent = heat[id].label;
+      overlays.add(id, { position: { bottom: -4, left: 0 }, html: label });
+    });
     // A flow between two reached elements has been taken.
     registry.filter(function (element) { return element.waypoints && element.source && element.target; })
       .forEach(function (flow) {
