@@ -111,10 +111,14 @@ def _figures(session: Session, scope: Scope, key: Any, *, by_role: bool) -> dict
 
 
 def _deals(session: Session, scope: Scope, key: Any, *, by_role: bool) -> dict[str, tuple[int, int]]:
-    """Deals that ended in the period, won or lost, on which the person (the role) completed a task."""
-    worked = (select(key.label("k"), Task.instance_id.label("instance_id")).select_from(Task)
-              .where(Task.definition_key == scope.filters.definition_key, Task.state == TaskState.COMPLETED,
-                     Task.completed_by.is_not(None)))
+    """Deals that ended in the period, won or lost, on which the person (the role) completed a task. Starts
+    from the ended deals, so a period reads only their tasks (through the task's instance index)."""
+    ended = (select(ProcessInstance.id.label("id"), ProcessInstance.outcome.label("outcome"))
+             .where(*instance_conditions(scope), ProcessInstance.outcome.in_(["won", "lost"]),
+                    *in_period(scope, ProcessInstance.ended_at)).subquery())
+    worked = (select(key.label("k"), ended.c.id.label("instance_id"), ended.c.outcome.label("outcome"))
+              .select_from(ended).join(Task, Task.instance_id == ended.c.id)
+              .where(Task.state == TaskState.COMPLETED, Task.completed_by.is_not(None)))
     if by_role:
         worked = worked.join(TaskCandidate, and_(TaskCandidate.task_id == Task.id,
                                                  TaskCandidate.kind == CandidateKind.GROUP))
@@ -122,11 +126,8 @@ def _deals(session: Session, scope: Scope, key: Any, *, by_role: bool) -> dict[s
         worked = worked.where(Task.completed_by == scope.filters.manager)
     pairs = worked.distinct().subquery()
     rows = session.execute(
-        select(pairs.c.k, func.coalesce(func.sum(case((ProcessInstance.outcome == "won", 1), else_=0)), 0),
-               func.coalesce(func.sum(case((ProcessInstance.outcome == "lost", 1), else_=0)), 0))
-        .join(ProcessInstance, ProcessInstance.id == pairs.c.instance_id)
-        .where(*instance_conditions(scope), ProcessInstance.outcome.in_(["won", "lost"]),
-               *in_period(scope, ProcessInstance.ended_at))
+        select(pairs.c.k, func.coalesce(func.sum(case((pairs.c.outcome == "won", 1), else_=0)), 0),
+               func.coalesce(func.sum(case((pairs.c.outcome == "lost", 1), else_=0)), 0))
         .group_by(pairs.c.k)).all()
     return {k: (int(won), int(lost)) for k, won, lost in rows}
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.db.models import ProcessDefinition
+from app.db.models import ProcessDefinition, ProcessInstance, Task
 from app.errors import Problem, ValidationFailed
 from app.services.analytics.funnel import funnel_in
-from app.services.analytics.people import people_in
 from app.services.analytics.regulation import sla_in
 from app.services.analytics.report import Report, Table
-from app.services.analytics.scope import Filters, resolve, validate
-from app.services.analytics.timing import stage_times_in
+from app.services.analytics.scope import Filters, Scope, resolve, validate
+from app.services.analytics.sql import seconds_between
+from app.services.analytics.timing import stage_times_in, task_conditions
 from app.services.context import AppContext
 
 FIGURE_COLUMNS = ["figure", "a", "b", "change"]
@@ -61,7 +61,7 @@ def compare_versions(ctx: AppContext, *, actor: Actor, filters: Filters, a: int 
         ("sla_breaches", sa.summary["sla_breaches"], sb.summary["sla_breaches"]),
         ("overdue_tasks", sa.summary["overdue"], sb.summary["overdue"]),
         ("escalations", sa.summary["escalations"], sb.summary["escalations"]),
-        ("auxiliary_share", _aux_share(pa), _aux_share(pb)),
+        ("auxiliary_share", pa, pb),
     ]
     figure_rows = [{"figure": name, "a": va, "b": vb, "change": _change(va, vb)} for name, va, vb in figures]
     applied = fa.filters | {"version": None}
@@ -70,9 +70,9 @@ def compare_versions(ctx: AppContext, *, actor: Actor, filters: Filters, a: int 
                   {"a": a, "b": b})
 
 
-def _side(session: Session, actor: Actor, filters: Filters) -> tuple[Report, Report, Report, Report]:
+def _side(session: Session, actor: Actor, filters: Filters) -> tuple[Report, Report, Report, float | None]:
     scope = resolve(session, actor, filters)
-    return funnel_in(session, scope), stage_times_in(session, scope), sla_in(session, scope), people_in(
+    return funnel_in(session, scope), stage_times_in(session, scope), sla_in(session, scope), _aux_share(
         session, scope)
 
 
@@ -94,11 +94,17 @@ def _pick(session: Session, key: str, a: int | None, b: int | None) -> tuple[int
     return a, b
 
 
-def _aux_share(people: Report) -> float | None:
-    rows = people.tables["users"].rows
-    main = sum(r["main_seconds"] or 0 for r in rows)
-    auxiliary = sum(r["auxiliary_seconds"] or 0 for r in rows)
-    return round(auxiliary / (main + auxiliary), 4) if main + auxiliary else None
+def _aux_share(session: Session, scope: Scope) -> float | None:
+    """Auxiliary working time over all working time (claim to completion) of the version's tasks."""
+    claimed = func.coalesce(Task.claimed_at, Task.completed_at)
+    work = seconds_between(scope.dialect, claimed, Task.completed_at)
+    main, auxiliary = session.execute(
+        select(func.coalesce(func.sum(case((Task.work_kind == "main", work), else_=0.0)), 0.0),
+               func.coalesce(func.sum(case((Task.work_kind == "auxiliary", work), else_=0.0)), 0.0))
+        .select_from(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(*task_conditions(scope))).one()
+    total = float(main) + float(auxiliary)
+    return round(float(auxiliary) / total, 4) if total else None
 
 
 def _change(a: Any, b: Any) -> float | None:
