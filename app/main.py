@@ -15,6 +15,7 @@ from app.api import errors
 from app.api.deps import CredentialCache
 from app.api.limits import BodyLimitMiddleware
 from app.api.routes import definitions, deployments, instances, tasks
+from app.camunda.app import mount as mount_camunda
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     for module in (deployments, definitions, instances, tasks):
         app.include_router(module.router, prefix="/api/v1")
+    mount_camunda(app)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
