@@ -94,3 +94,7 @@ def deploy(
 
 def main() -> None:
     sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()

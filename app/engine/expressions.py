@@ -14,15 +14,18 @@ del. Nothing is ever passed to eval/exec/compile: texts are parsed to an AST and
 from __future__ import annotations
 
 import ast
-import copy
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from app.engine.dialects import is_iso8601, parse_feel, parse_juel
-from app.engine.expressions_compiler import compile_expression, compile_script
+from app.engine.dialect_feel import parse_feel
+from app.engine.dialect_juel import parse_juel
+from app.engine.dialects import is_iso8601
+from app.engine.expressions_compiler import compile_expression
 from app.engine.expressions_runtime import DEFAULT_LIMITS, Context, Limits
+from app.engine.expressions_statements import compile_script
 from app.errors import ExpressionFailed
 
 __all__ = [
@@ -119,7 +122,7 @@ def _compile_expression(text: str) -> Program:
 
 @lru_cache(maxsize=1024)
 def _compile_script(text: str) -> Program:
-    tree = _python_tree(text, "exec")
+    tree = _python_tree(textwrap.dedent(text), "exec")  # scripts in hand-written XML are often indented
     assert isinstance(tree, ast.Module)
     return Program(text, "python", compile_script(tree, text), False)
 
@@ -166,6 +169,37 @@ def evaluate(
     return _run(program, ctx)
 
 
+def _copy_data(value: Any) -> Any:
+    """Copy the containers of task data; leave other values (numbers, strings, dates, anything odd) shared."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy_data(v) for k, v in value.items()}
+    if t is list:
+        return [_copy_data(v) for v in value]
+    if t is set:
+        return {_copy_data(v) for v in value}
+    if t is tuple:
+        return tuple(_copy_data(v) for v in value)
+    return value
+
+
+MAX_DATA_DEPTH = 100
+
+
+def _check_depth(value: Any, text: str) -> None:
+    """Refuse script results nested so deeply that copying or serializing them would overflow the stack."""
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        t = type(v)
+        if t is dict or t is list or t is tuple or t is set:
+            if depth >= MAX_DATA_DEPTH:
+                raise ExpressionFailed(
+                    f"script built a value nested deeper than {MAX_DATA_DEPTH} levels", expression=text
+                )
+            stack.extend((c, depth + 1) for c in (v.values() if t is dict else v))
+
+
 def execute_script(
     text: str,
     data: dict[str, Any],
@@ -176,8 +210,12 @@ def execute_script(
     """Run a script: assignments become variables in `data`. The script works on a copy, so a script that
     fails leaves `data` exactly as it was."""
     program = _compile_script(text)
-    work = copy.deepcopy(data)
+    try:
+        work = _copy_data(data)
+    except RecursionError:
+        raise ExpressionFailed("task data nested too deeply to run a script on", expression=text) from None
     ctx = Context(work, outer, limits or DEFAULT_LIMITS, text)
     _run(program, ctx)
+    _check_depth(work, text)
     data.clear()
     data.update(work)

@@ -20,9 +20,8 @@ from app.engine.expressions_functions import (
     MUTATING_METHODS,
 )
 from app.engine.expressions_runtime import (
-    BreakLoop,
+    SIZED_TYPES,
     Context,
-    ContinueLoop,
     deep_size,
     iterate,
     op_add,
@@ -39,7 +38,7 @@ Store = Callable[[Context, Any], None]
 
 MAX_DEPTH = 100
 
-_BINOPS: dict[type, Callable[[Context, Any, Any], Any]] = {
+BINOPS: dict[type, Callable[[Context, Any, Any], Any]] = {
     ast.Add: op_add,
     ast.Sub: lambda ctx, a, b: ctx.check_int(a - b),
     ast.Mult: op_mul,
@@ -72,6 +71,7 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.NotIn: lambda a, b: a not in b,
 }
 _SUBSCRIPTABLE = (list, tuple, str, dict)
+_SCANNING = (ast.In, ast.NotIn, ast.Eq, ast.NotEq)
 _CONSTANT_TYPES = (int, float, str, bool, type(None))
 # Width/precision of at most 4 digits: f"{x:>999999999}" would build a huge string.
 _SAFE_SPEC = re.compile(r"^(?:[^\d{}]|\d{1,4}(?!\d))*$")
@@ -105,7 +105,7 @@ _NODE_NAMES = {
 }
 
 
-def _where(node: ast.AST) -> str:
+def where(node: ast.AST) -> str:
     line = getattr(node, "lineno", None)
     if line is None:
         return ""
@@ -124,7 +124,7 @@ class Compiler:
         self.loops = 0
 
     def refuse(self, node: ast.AST, what: str) -> ExpressionFailed:
-        return ExpressionFailed(f"{what} is not allowed{_where(node)}", expression=self.text)
+        return ExpressionFailed(f"{what} is not allowed{where(node)}", expression=self.text)
 
     def forbidden(self, node: ast.AST) -> ExpressionFailed:
         kind = type(node).__name__
@@ -136,7 +136,7 @@ class Compiler:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExpressionFailed(
-                f"expression nested deeper than {MAX_DEPTH} levels{_where(node)}", expression=self.text
+                f"expression nested deeper than {MAX_DEPTH} levels{where(node)}", expression=self.text
             )
         try:
             method = getattr(self, "e_" + type(node).__name__, None)
@@ -174,7 +174,7 @@ class Compiler:
             raise self.refuse(node, f"the name '{name}' (names starting with '_')")
 
     def e_BinOp(self, node: ast.BinOp) -> Fn:
-        op = _BINOPS.get(type(node.op))
+        op = BINOPS.get(type(node.op))
         if op is None:
             raise self.forbidden(node.op)
         left, right = self.expr(node.left), self.expr(node.right)
@@ -212,7 +212,8 @@ class Compiler:
     def e_Compare(self, node: ast.Compare) -> Fn:
         left = self.expr(node.left)
         pairs = [(_COMPARE[type(op)], self.expr(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
-        if len(pairs) == 1:
+        scans = any(type(op) in _SCANNING for op in node.ops)
+        if len(pairs) == 1 and not scans:
             op, right = pairs[0]
             return lambda ctx: op(left(ctx), right(ctx))
 
@@ -220,6 +221,8 @@ class Compiler:
             a = left(ctx)
             for op, right in pairs:
                 b = right(ctx)
+                if scans and type(b) in SIZED_TYPES:
+                    ctx.meter.work(len(b))  # `in` / `==` on a large value is work proportional to its size
                 if not op(a, b):
                     return False
                 a = b
@@ -234,6 +237,7 @@ class Compiler:
     def e_Subscript(self, node: ast.Subscript) -> Fn:
         value = self.expr(node.value)
         index = self.slice(node.slice)
+        slicing = isinstance(node.slice, ast.Slice)
 
         def subscript(ctx: Context) -> Any:
             obj = value(ctx)
@@ -241,6 +245,8 @@ class Compiler:
                 if obj is None and ctx.null_missing:
                     return None
                 raise ctx.fail(f"a value of type {type(obj).__name__} cannot be subscripted")
+            if slicing:
+                return ctx.check_result(obj[index(ctx)])
             return obj[index(ctx)]
 
         return subscript
@@ -286,6 +292,15 @@ class Compiler:
             raise self.refuse(node, f"the attribute '{attr}'")
 
     def e_Call(self, node: ast.Call) -> Fn:
+        # Checked left to right, so the first problem in the text is the one reported.
+        func = node.func
+        if isinstance(func, ast.Name):
+            fn = self.function(node, func.id)
+        elif isinstance(func, ast.Attribute):
+            target = self.expr(func.value)
+            name = self.method_name(func)
+        else:
+            raise self.refuse(node, "calling anything but an allowed function or method")
         args = []
         for a in node.args:
             if isinstance(a, ast.Starred):
@@ -297,50 +312,44 @@ class Compiler:
                 raise self.refuse(k, "'**' unpacking in a call")
             self.check_name(k, k.arg)
             kwargs.append((k.arg, self.expr(k.value)))
-        func = node.func
-        if isinstance(func, ast.Name):
-            return self.call_function(node, func.id, args, kwargs)
-        if isinstance(func, ast.Attribute):
-            return self.call_method(node, func, args, kwargs)
-        raise self.refuse(node, "calling anything but an allowed function or method")
 
-    def call_function(self, node: ast.AST, name: str, args: list[Fn], kwargs: list[tuple[str, Fn]]) -> Fn:
+        if isinstance(func, ast.Name):
+
+            def call_function(ctx: Context) -> Any:
+                ctx.call_tick()
+                return ctx.check_result(fn(ctx, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs}))
+
+            return call_function
+
+        def call_method(ctx: Context) -> Any:
+            obj = target(ctx)
+            method = METHODS.get(type(obj), {}).get(name)
+            if method is None:
+                raise ctx.fail(f"method '{name}' of a value of type {type(obj).__name__} is not allowed")
+            ctx.call_tick()
+            return ctx.check_result(
+                method(ctx, obj, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs})
+            )
+
+        return call_method
+
+    def function(self, node: ast.AST, name: str) -> Callable[..., Any]:
         fn = FUNCTIONS.get(name)
         if fn is None and self.internal:
             fn = INTERNAL_FUNCTIONS.get(name)
         if fn is None:
             self.check_name(node, name)
             raise self.refuse(node, f"the function '{name}'")
-        fn_ = fn
+        return fn
 
-        def call(ctx: Context) -> Any:
-            ctx.tick()
-            return ctx.check_result(fn_(ctx, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs}))
-
-        return call
-
-    def call_method(
-        self, node: ast.Call, func: ast.Attribute, args: list[Fn], kwargs: list[tuple[str, Fn]]
-    ) -> Fn:
+    def method_name(self, func: ast.Attribute) -> str:
         name = func.attr
         self.check_attr(func, name)
         if name not in ALL_METHOD_NAMES:
             raise self.refuse(func, f"the method '{name}'")
         if name in MUTATING_METHODS and not self.script:
             raise self.refuse(func, f"the method '{name}' in an expression (it changes data; use a script)")
-        target = self.expr(func.value)
-
-        def call(ctx: Context) -> Any:
-            obj = target(ctx)
-            method = METHODS.get(type(obj), {}).get(name)
-            if method is None:
-                raise ctx.fail(f"method '{name}' of a value of type {type(obj).__name__} is not allowed")
-            ctx.tick()
-            return ctx.check_result(
-                method(ctx, obj, *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs})
-            )
-
-        return call
+        return name
 
     def elements(self, nodes: list[ast.expr]) -> Callable[[Context], list[Any]]:
         parts: list[tuple[bool, Fn]] = []
@@ -359,6 +368,7 @@ class Compiler:
                 if star:
                     out.extend(iterate(ctx, f(ctx)))
                     ctx.check_len(len(out))
+                    ctx.meter.built_value(len(out))
                 else:
                     out.append(f(ctx))
             return out
@@ -369,6 +379,9 @@ class Compiler:
         return self.elements(node.elts)
 
     def e_Tuple(self, node: ast.Tuple) -> Fn:
+        if all(isinstance(e, ast.Constant) for e in node.elts):
+            constant = tuple(self.expr(e)(None) for e in node.elts)  # type: ignore[arg-type]
+            return lambda ctx: constant  # immutable, so built once: `status in ('new', 'won')`
         build = self.elements(node.elts)
         return lambda ctx: tuple(build(ctx))
 
@@ -403,6 +416,7 @@ class Compiler:
         def join(ctx: Context) -> str:
             out = "".join([p(ctx) for p in parts])
             ctx.check_len(len(out))
+            ctx.meter.built_value(len(out))
             return out
 
         return join
@@ -452,6 +466,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -471,6 +486,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -486,6 +502,7 @@ class Compiler:
                 c.check_len(len(out))
 
             _run_comprehension(ctx, loops, emit)
+            ctx.meter.built_value(len(out))
             return out
 
         return make
@@ -542,157 +559,7 @@ class Compiler:
             return set_key
         raise self.refuse(node, f"assignment to {type(node).__name__}")
 
-    # --- statements (scripts only) --------------------------------------------------------------------
 
-    def block(self, nodes: list[ast.stmt]) -> Callable[[Context], None]:
-        stmts = [self.stmt(n) for n in nodes]
-
-        def run(ctx: Context) -> None:
-            for s in stmts:
-                s(ctx)
-
-        return run
-
-    def stmt(self, node: ast.stmt) -> Callable[[Context], None]:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionFailed(
-                f"script nested deeper than {MAX_DEPTH} levels{_where(node)}", expression=self.text
-            )
-        try:
-            method = getattr(self, "s_" + type(node).__name__, None)
-            if method is None:
-                raise self.forbidden(node)
-            return method(node)
-        finally:
-            self.depth -= 1
-
-    def s_Expr(self, node: ast.Expr) -> Callable[[Context], None]:
-        value = self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            value(ctx)
-
-        return run
-
-    def s_Assign(self, node: ast.Assign) -> Callable[[Context], None]:
-        targets, value = [self.store(t) for t in node.targets], self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            v = value(ctx)
-            for t in targets:
-                t(ctx, v)
-
-        return run
-
-    def s_AugAssign(self, node: ast.AugAssign) -> Callable[[Context], None]:
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            raise self.forbidden(node.op)
-        target = node.target
-        if isinstance(target, ast.Name):
-            load: Fn = self.e_Name(ast.Name(id=target.id, ctx=ast.Load()))
-        elif isinstance(target, ast.Subscript):
-            load = self.e_Subscript(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()))
-        elif isinstance(target, ast.Attribute):
-            load = self.e_Attribute(ast.Attribute(value=target.value, attr=target.attr, ctx=ast.Load()))
-        else:
-            raise self.refuse(node, f"augmented assignment to {type(target).__name__}")
-        save, value = self.store(target), self.expr(node.value)
-
-        def run(ctx: Context) -> None:
-            save(ctx, op(ctx, load(ctx), value(ctx)))
-
-        return run
-
-    def s_If(self, node: ast.If) -> Callable[[Context], None]:
-        test, body, orelse = self.expr(node.test), self.block(node.body), self.block(node.orelse)
-
-        def run(ctx: Context) -> None:
-            if test(ctx):
-                body(ctx)
-            else:
-                orelse(ctx)
-
-        return run
-
-    def s_For(self, node: ast.For) -> Callable[[Context], None]:
-        target, source = self.store(node.target), self.expr(node.iter)
-        self.loops += 1
-        try:
-            body = self.block(node.body)
-        finally:
-            self.loops -= 1
-        orelse = self.block(node.orelse)
-
-        def run(ctx: Context) -> None:
-            for item in iterate(ctx, source(ctx)):
-                ctx.tick()
-                target(ctx, item)
-                try:
-                    body(ctx)
-                except BreakLoop:
-                    return
-                except ContinueLoop:
-                    continue
-            orelse(ctx)
-
-        return run
-
-    def s_Pass(self, node: ast.Pass) -> Callable[[Context], None]:
-        return lambda ctx: None
-
-    def s_Break(self, node: ast.Break) -> Callable[[Context], None]:
-        if not self.loops:
-            raise self.refuse(node, "'break' outside a loop")
-
-        def run(ctx: Context) -> None:
-            raise BreakLoop
-
-        return run
-
-    def s_Continue(self, node: ast.Continue) -> Callable[[Context], None]:
-        if not self.loops:
-            raise self.refuse(node, "'continue' outside a loop")
-
-        def run(ctx: Context) -> None:
-            raise ContinueLoop
-
-        return run
-
-    def s_Delete(self, node: ast.Delete) -> Callable[[Context], None]:
-        removers = [self.delete(t) for t in node.targets]
-
-        def run(ctx: Context) -> None:
-            for r in removers:
-                r(ctx)
-
-        return run
-
-    def delete(self, node: ast.AST) -> Callable[[Context], None]:
-        if isinstance(node, ast.Name):
-            name = node.id
-            self.check_name(node, name)
-
-            def del_name(ctx: Context) -> None:
-                if ctx.vars.pop(name, _MISSING) is _MISSING:
-                    raise ctx.fail(f"name '{name}' is not defined")
-
-            return del_name
-        if isinstance(node, ast.Subscript):
-            container, index = self.expr(node.value), self.slice(node.slice)
-
-            def del_item(ctx: Context) -> None:
-                obj = container(ctx)
-                if type(obj) not in (dict, list):
-                    raise ctx.fail(f"cannot delete from a value of type {type(obj).__name__}")
-                del obj[index(ctx)]
-
-            return del_item
-        raise self.refuse(node, f"deleting {type(node).__name__}")
-
-
-_MISSING = object()
 _Loop = tuple[Store, Fn, list[Fn]]
 
 
@@ -715,15 +582,8 @@ def _run_comprehension(ctx: Context, loops: list[_Loop], emit: Callable[[Context
                 else:
                     level(i + 1)
 
-    try:
-        level(0)
-    finally:
-        ctx.steps = local.steps
+    level(0)
 
 
 def compile_expression(tree: ast.Expression, text: str, *, internal: bool = False) -> Fn:
     return Compiler(text, script=False, internal=internal).expr(tree.body)
-
-
-def compile_script(tree: ast.Module, text: str) -> Callable[[Context], None]:
-    return Compiler(text, script=True).block(tree.body)

@@ -16,17 +16,22 @@ from app.errors import ExpressionFailed
 class Limits:
     """Bounds for one evaluation or script run.
 
-    `max_size` caps the elements / characters of any value built; `max_int_digits` caps integers (the same
-    default as Python's own int<->str limit, so huge multiplications never start); `max_steps` caps loop
-    iterations and calls, the deadline caps wall-clock time."""
+    `max_size` caps the elements / characters of any one value built; `max_total_size` caps all values built
+    in one run together (so a loop cannot pile up many maximal values); `max_int_digits` caps integers (the
+    same default as Python's own int<->str limit, so huge multiplications never start); `max_steps` caps loop
+    iterations and calls; `max_seconds` is the wall-clock deadline."""
 
     max_seconds: float = 1.0
     max_size: int = 1_000_000
+    max_total_size: int = 10_000_000
     max_steps: int = 1_000_000
     max_int_digits: int = 4300
 
 
 DEFAULT_LIMITS = Limits()
+
+# Look at the clock after this many units of work (a step, or 1024 elements built / compared).
+_CLOCK_EVERY = 64
 
 
 class Stop(Exception):
@@ -41,10 +46,55 @@ class ContinueLoop(Stop):
     pass
 
 
-class Context:
-    """State of one run: variables (writable), an outer read-only scope, and the limit counters."""
+class Meter:
+    """The counters of one run, shared by every scope of it (comprehensions get their own variables, not
+    their own budget)."""
 
-    __slots__ = ("vars", "outer", "limits", "deadline", "steps", "max_bits", "text", "null_missing")
+    __slots__ = ("limits", "text", "deadline", "steps", "built", "until_clock")
+
+    def __init__(self, limits: Limits, text: str) -> None:
+        self.limits = limits
+        self.text = text
+        self.deadline = time.monotonic() + limits.max_seconds
+        self.steps = 0
+        self.built = 0
+        self.until_clock = _CLOCK_EVERY
+
+    def fail(self, detail: str) -> ExpressionFailed:
+        return ExpressionFailed(detail, expression=self.text)
+
+    def tick(self) -> None:
+        """One loop iteration."""
+        self.steps += 1
+        if self.steps > self.limits.max_steps:
+            raise self.fail(f"expression exceeded {self.limits.max_steps} steps")
+        self.until_clock -= 1
+        if self.until_clock <= 0:
+            self.clock()
+
+    def clock(self) -> None:
+        self.until_clock = _CLOCK_EVERY
+        if time.monotonic() > self.deadline:
+            raise self.fail(f"expression exceeded {self.limits.max_seconds} s")
+
+    def work(self, n: int) -> None:
+        """Work proportional to n elements (comparing or scanning a large value)."""
+        self.until_clock -= n >> 10
+        if self.until_clock <= 0:
+            self.clock()
+
+    def built_value(self, n: int) -> None:
+        """A new value of n elements exists."""
+        self.built += n
+        if self.built > self.limits.max_total_size:
+            raise self.fail(f"expression built more than {self.limits.max_total_size} elements in total")
+        self.work(n)
+
+
+class Context:
+    """One scope of a run: variables (writable), an outer read-only scope, and the shared meter."""
+
+    __slots__ = ("vars", "outer", "limits", "meter", "max_bits", "text", "null_missing")
 
     def __init__(
         self,
@@ -57,41 +107,38 @@ class Context:
         self.vars = variables
         self.outer = outer
         self.limits = limits
-        self.deadline = time.monotonic() + limits.max_seconds
-        self.steps = 0
+        self.meter = Meter(limits, text)
         # 3.33 bits per decimal digit, rounded up
         self.max_bits = limits.max_int_digits * 10 // 3 + 1
         self.text = text
         self.null_missing = null_missing
 
     def child(self, variables: dict[str, Any]) -> Context:
-        """A scope for a comprehension: sees everything, writes stay local."""
+        """A scope for a comprehension: sees everything, writes stay local, limits are shared."""
         c = Context.__new__(Context)
         c.vars = variables
         c.outer = self.outer
         c.limits = self.limits
-        c.deadline = self.deadline
-        c.steps = 0
+        c.meter = self.meter
         c.max_bits = self.max_bits
         c.text = self.text
         c.null_missing = self.null_missing
-        c.steps = self.steps
         return c
+
+    @property
+    def steps(self) -> int:
+        return self.meter.steps
 
     def fail(self, detail: str) -> ExpressionFailed:
         return ExpressionFailed(detail, expression=self.text)
 
     def tick(self) -> None:
-        """Count one step (a loop iteration or a call); look at the clock every 64 steps."""
-        self.steps += 1
-        if self.steps > self.limits.max_steps:
-            raise self.fail(f"expression exceeded {self.limits.max_steps} steps")
-        if not self.steps & 63 and time.monotonic() > self.deadline:
-            raise self.fail(f"expression exceeded {self.limits.max_seconds} s")
+        self.meter.tick()
 
-    def check_clock(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise self.fail(f"expression exceeded {self.limits.max_seconds} s")
+    def call_tick(self) -> None:
+        """A call to an allowed function or method: calls can be costly, so the clock is read every time."""
+        self.meter.tick()
+        self.meter.clock()
 
     def too_large(self) -> ExpressionFailed:
         return self.fail(f"value larger than {self.limits.max_size} elements")
@@ -106,12 +153,15 @@ class Context:
         return value
 
     def check_result(self, value: Any) -> Any:
-        """Size check for a value that was built by a call we could not pre-check exactly."""
+        """Size check and accounting for a value just built by a call or an operator."""
         t = type(value)
         if t is int:
             return self.check_int(value)
-        if t in SIZED_TYPES and len(value) > self.limits.max_size:
-            raise self.too_large()
+        if t in SIZED_TYPES:
+            n = len(value)
+            if n > self.limits.max_size:
+                raise self.too_large()
+            self.meter.built_value(n)
         return value
 
 
@@ -152,7 +202,9 @@ def to_text(ctx: Context, value: Any) -> str:
         raise ctx.too_large()
     if type(value) is int and value.bit_length() > ctx.max_bits:
         raise ctx.fail(f"integer larger than {ctx.limits.max_int_digits} digits")
-    return str(value)
+    text = str(value)
+    ctx.meter.built_value(len(text))
+    return text
 
 
 # --- size-checked operators -----------------------------------------------------------------------------
@@ -169,19 +221,23 @@ def _repeat_count(ctx: Context, seq: Any, n: Any) -> None:
 
 def op_mul(ctx: Context, a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
-    if ta in SIZED_TYPES:
-        _repeat_count(ctx, a, b)
-    elif tb in SIZED_TYPES:
-        _repeat_count(ctx, b, a)
-    elif ta is int and tb is int and a.bit_length() + b.bit_length() > ctx.max_bits:
+    if ta in SIZED_TYPES or tb in SIZED_TYPES:
+        if ta in SIZED_TYPES:
+            _repeat_count(ctx, a, b)
+        else:
+            _repeat_count(ctx, b, a)
+        return ctx.check_result(a * b)
+    if ta is int and tb is int and a.bit_length() + b.bit_length() > ctx.max_bits:
         raise ctx.fail(f"integer larger than {ctx.limits.max_int_digits} digits")
     return a * b
 
 
 def op_add(ctx: Context, a: Any, b: Any) -> Any:
     ta = type(a)
-    if ta in SIZED_TYPES and type(b) is ta and len(a) + len(b) > ctx.limits.max_size:
-        raise ctx.too_large()
+    if ta in SIZED_TYPES and type(b) is ta:
+        if len(a) + len(b) > ctx.limits.max_size:
+            raise ctx.too_large()
+        return ctx.check_result(a + b)
     return ctx.check_int(a + b)
 
 

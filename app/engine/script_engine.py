@@ -70,6 +70,8 @@ class SafeScriptEngine(PythonScriptEngine):
             raise SyntaxError(e.detail) from e
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        if expression is None:
+            return None  # a Camunda message thrown without camunda:expression carries no payload
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ExpressionFailed as e:
