@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.alias_generators import to_camel
 
 from app.camunda.dates import camunda_date
@@ -111,6 +111,14 @@ class ProcessInstanceOut(CamundaModel):
     suspended: bool = False
     tenant_id: str | None = None
     variables: dict[str, dict[str, Any]] | None = None
+
+    @model_serializer(mode="wrap")
+    def _variables_only_when_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Camunda sends `variables` only with withVariablesInReturn; clients read the key when present.
+        data = handler(self)
+        if self.variables is None:
+            data.pop("variables", None)
+        return data
 
 
 class TaskOut(CamundaModel):

@@ -193,7 +193,7 @@ def _views(session: Session, instances: list[ProcessInstance]) -> list[InstanceV
         incidents[incident.instance_id].append(incident)
     versions = dict(session.execute(
         select(ProcessDefinition.id, ProcessDefinition.version)
-        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).tuples().all())
+        .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).all())
     return [InstanceView(i, versions[i.definition_id], tasks[i.id], incidents[i.id]) for i in instances]
 
 
@@ -203,5 +203,5 @@ def definition_ids_of(ctx: AppContext, *, instance_ids: list[str]) -> dict[str, 
         return {}
     with ctx.db.transaction() as session:
         rows = session.execute(select(ProcessInstance.id, ProcessInstance.definition_id)
-                               .where(ProcessInstance.id.in_(set(instance_ids)))).tuples().all()
+                               .where(ProcessInstance.id.in_(set(instance_ids)))).all()
         return dict(rows)

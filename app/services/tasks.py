@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -138,14 +139,12 @@ def _finer_filters(query: Select[tuple[Task]], flt: TaskFilter) -> Select[tuple[
         query = query.where(Task.name == flt.name)
     if flt.name_like is not None:
         query = query.where(Task.name.like(flt.name_like))
-    for condition, value in ((Task.created_at > flt.created_after, flt.created_after),
-                             (Task.created_at < flt.created_before, flt.created_before),
-                             (Task.due_at > flt.due_after, flt.due_after),
-                             (Task.due_at < flt.due_before, flt.due_before),
-                             (Task.priority >= flt.min_priority, flt.min_priority),
-                             (Task.priority <= flt.max_priority, flt.max_priority)):
-        if value is not None:
-            query = query.where(condition)
+    bounds = ((Task.created_at, operator.gt, flt.created_after), (Task.created_at, operator.lt, flt.created_before),
+              (Task.due_at, operator.gt, flt.due_after), (Task.due_at, operator.lt, flt.due_before),
+              (Task.priority, operator.ge, flt.min_priority), (Task.priority, operator.le, flt.max_priority))
+    for column, compare, bound in bounds:
+        if bound is not None:
+            query = query.where(compare(column, bound))
     return query
 
 
