@@ -242,3 +242,39 @@ class TaskQueryIn(CamundaModel):
     sort_by: str | None = None
     sort_order: str | None = None
     sorting: list[SortingIn] | None = None
+
+
+class UserProfileIn(CamundaModel):
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+
+class UserCredentialsIn(CamundaModel):
+    password: str
+    authenticated_user_password: str | None = None
+
+
+class UserCreateIn(CamundaModel):
+    profile: UserProfileIn
+    credentials: UserCredentialsIn
+
+
+class UserProfileOut(CamundaModel):
+    id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+
+
+class GroupIn(CamundaModel):
+    id: str
+    name: str | None = None
+    type: str | None = None
+
+
+class GroupOut(CamundaModel):
+    id: str
+    name: str | None
+    type: str | None = None
