@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
@@ -27,6 +28,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
@@ -113,6 +115,8 @@ def _build_registry() -> Any:
     registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    # Camunda's external service tasks parse to the library's plain ServiceTask, which no config registers.
+    BpmnTaskSpecConverter(ServiceTask, registry)
     _TaskConverter(Task, registry)
     _WorkflowConverter(Workflow, registry, typename="BpmnWorkflow")
     _SubWorkflowConverter(SubWorkflow, registry, typename="BpmnSubWorkflow")
