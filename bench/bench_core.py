@@ -28,15 +28,15 @@ from tests.factories import definitions  # noqa: E402
 ADMIN = ("bench", "bench-secret")
 MODEL = definitions("""
   <bpmn:process id="bench" name="Bench" isExecutable="true">
-    <bpmn:startEvent id="Start" />
+    <bpmn:startEvent id="StartEvent" />
     <bpmn:userTask id="A" name="A" camunda:candidateGroups="hunter" />
     <bpmn:userTask id="B" name="B" camunda:candidateGroups="hunter" />
     <bpmn:userTask id="C" name="C" camunda:candidateGroups="hunter" />
-    <bpmn:endEvent id="End" />
-    <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="A" />
+    <bpmn:endEvent id="EndEvent" />
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent" targetRef="A" />
     <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="B" />
     <bpmn:sequenceFlow id="F3" sourceRef="B" targetRef="C" />
-    <bpmn:sequenceFlow id="F4" sourceRef="C" targetRef="End" />
+    <bpmn:sequenceFlow id="F4" sourceRef="C" targetRef="EndEvent" />
   </bpmn:process>""")
 
 

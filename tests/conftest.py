@@ -6,6 +6,7 @@ VORONKA_TEST_POSTGRES_URL set each of them runs a second time on PostgreSQL (nev
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import uuid
@@ -22,6 +23,11 @@ from app.settings import Settings
 POSTGRES_URL = os.environ.get("VORONKA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 ADMIN = ("admin", "admin-secret")
+
+
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 def postgres_schema_url(schema: str) -> str:
@@ -109,5 +115,5 @@ def client(ctx: object) -> Iterator[object]:
 
     from app.main import create_app
 
-    with TestClient(create_app(context=ctx), auth=ADMIN) as test_client:  # type: ignore[arg-type]
+    with TestClient(create_app(context=ctx), headers=basic_auth(*ADMIN)) as test_client:  # type: ignore[arg-type]
         yield test_client

@@ -26,7 +26,7 @@ def two_lane_deal(key: str = "deal", name: str = "Сделка", threshold: int 
   <bpmn:process id="{key}" name="{name}" isExecutable="true">
     <bpmn:laneSet id="Lanes">
       <bpmn:lane id="Lane_Hunter" name="Hunter">
-        <bpmn:flowNodeRef>Start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>StartEvent</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>Qualify</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>Route</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>EndSmall</bpmn:flowNodeRef>
@@ -36,7 +36,7 @@ def two_lane_deal(key: str = "deal", name: str = "Сделка", threshold: int 
         <bpmn:flowNodeRef>EndWon</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="Start" name="Лид" />
+    <bpmn:startEvent id="StartEvent" name="Лид" />
     <bpmn:userTask id="Qualify" name="Квалифицировать лид">
       <bpmn:extensionElements>
         <camunda:formData>
@@ -68,7 +68,7 @@ def two_lane_deal(key: str = "deal", name: str = "Сделка", threshold: int 
     </bpmn:userTask>
     <bpmn:endEvent id="EndSmall" name="Мелкая сделка" />
     <bpmn:endEvent id="EndWon" name="Выиграна" />
-    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start" targetRef="Qualify" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent" targetRef="Qualify" />
     <bpmn:sequenceFlow id="Flow_2" sourceRef="Qualify" targetRef="Route" />
     <bpmn:sequenceFlow id="Flow_Big" sourceRef="Route" targetRef="Close">
       <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">amount &gt; {threshold}</bpmn:conditionExpression>
@@ -82,20 +82,20 @@ def loop_process(key: str = "followup") -> str:
     """A follow-up call repeated until `calls` reaches `target` (a gateway back-edge)."""
     return definitions(f"""
   <bpmn:process id="{key}" name="Повторные звонки" isExecutable="true">
-    <bpmn:startEvent id="Start" />
+    <bpmn:startEvent id="StartEvent" />
     <bpmn:userTask id="Call" name="Позвонить клиенту" camunda:candidateGroups="hunter">
       <bpmn:extensionElements>
         <camunda:formData><camunda:formField id="calls" type="long" /></camunda:formData>
       </bpmn:extensionElements>
     </bpmn:userTask>
     <bpmn:exclusiveGateway id="Again" default="Flow_Done" />
-    <bpmn:endEvent id="End" />
-    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start" targetRef="Call" />
+    <bpmn:endEvent id="EndEvent" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent" targetRef="Call" />
     <bpmn:sequenceFlow id="Flow_2" sourceRef="Call" targetRef="Again" />
     <bpmn:sequenceFlow id="Flow_Loop" sourceRef="Again" targetRef="Call">
       <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">calls &lt; target</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="Flow_Done" sourceRef="Again" targetRef="End" />
+    <bpmn:sequenceFlow id="Flow_Done" sourceRef="Again" targetRef="EndEvent" />
   </bpmn:process>""")
 
 
@@ -103,3 +103,16 @@ def upload(*documents: tuple[str, str | bytes]) -> list[tuple[str, tuple[str, by
     """Multipart `files` fields for TestClient/httpx."""
     return [("files", (name, doc.encode() if isinstance(doc, str) else doc, "application/xml"))
             for name, doc in documents]
+
+
+def make_user(ctx: object, username: str, groups: list[str], password: str = "secret-pass") -> tuple[str, str]:
+    """Create a user in `groups` straight in the database; returns Basic credentials."""
+    from app.auth.passwords import hash_password
+    from app.db.models import User
+    from app.services.identity import ensure_groups
+
+    with ctx.db.transaction() as session:  # type: ignore[attr-defined]
+        user = User(username=username, password_hash=hash_password(password), display_name=username)
+        user.groups = ensure_groups(session, groups)
+        session.add(user)
+    return username, password

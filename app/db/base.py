@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 
 # JSON everywhere, JSONB on PostgreSQL.
 JsonValue = JSON().with_variant(JSONB(), "postgresql")
+# Engine state and specs must keep their key order (SpiffWorkflow restores tasks and data deltas in order), and
+# JSONB reorders keys: these columns use PostgreSQL's text-preserving `json` type.
+OrderedJson = JSON()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

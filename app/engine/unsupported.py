@@ -73,6 +73,7 @@ _EVENT_DEFINITIONS = {
     "intermediateThrowEvent": {"message", "signal", "escalation"},
     "boundaryEvent": {"message", "signal", "timer", "conditional", "cancel", "error", "escalation"},
 }
+_RESERVED_IDS = {"Start", "End", "Root"}
 _CONDITION_LANGUAGES = {"", "python", "juel", "feel"}
 _CRON = re.compile(r"^\s*\S+(\s+\S+){4,6}\s*$")
 _LISTENER_HINT = (
@@ -124,6 +125,12 @@ def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collec
     name = _local(element)
     parent = element.getparent()
     is_flow_node = parent is not None and parent.tag in _CONTAINERS and element.tag not in _NOT_FLOW_NODES
+    element_id = element.get("id") or ""
+    if is_flow_node and (element_id in _RESERVED_IDS or element_id.endswith(".EndJoin")):
+        # The engine names its own start/end plumbing this way; an element with such an id silently replaces
+        # it and the process would start with nothing connected.
+        found.add(element, f'the id "{element_id}" is reserved by the engine; rename the element '
+                           f'(for example "{name[0].upper()}{name[1:]}_{element_id}")')
     if is_flow_node and element.tag not in known:
         hint = _ELEMENT_HINTS.get(name, "remove it or replace it with a supported task, event or gateway")
         found.add(element, f"element type bpmn:{name} is not supported: {hint}")

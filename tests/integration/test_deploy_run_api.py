@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.services.context import AppContext
-from tests.conftest import ADMIN
-from tests.factories import two_lane_deal, upload
+from tests.conftest import ADMIN, basic_auth
+from tests.factories import make_user, two_lane_deal, upload
 
 
 def deploy(client: TestClient, xml: str, name: str = "deal.bpmn") -> dict:
@@ -37,7 +38,19 @@ def test_deploy_creates_version_one_and_identical_reupload_creates_nothing(clien
     assert xml.status_code == 200 and "amount &gt; 1000" in xml.text
 
 
-def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient) -> None:
+def as_user(client: TestClient, ctx: AppContext, name: str, groups: list[str]) -> TestClient:
+    return TestClient(client.app, headers=basic_auth(*make_user(ctx, name, groups)))
+
+
+@pytest.fixture
+def seller(client: TestClient, ctx: AppContext) -> TestClient:
+    """One person who deploys (designer) and works both lanes (hunter, closer)."""
+    return as_user(client, ctx, "seller", ["designer", "hunter", "closer"])
+
+
+def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient, ctx: AppContext) -> None:
+    hunter = as_user(client, ctx, "hunter1", ["hunter"])
+    closer = as_user(client, ctx, "closer1", ["closer"])
     deploy(client, two_lane_deal())
     started = client.post("/api/v1/process-instances",
                           json={"definition_key": "deal", "business_key": "ООО Ромашка", "variables": {}})
@@ -49,12 +62,12 @@ def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient) -
     assert {f["id"] for f in task["form"]} == {"company", "amount"}
     assert task["funnel_stage"] == "qualified" and task["work_kind"] == "main"
 
-    done = client.post(f"/api/v1/tasks/{task['id']}/complete",
+    done = hunter.post(f"/api/v1/tasks/{task['id']}/complete",
                        json={"variables": {"company": "Ромашка", "amount": 5000}})
     assert done.status_code == 200, done.text
-    closer = open_task(client, instance["id"])
-    assert closer["element_id"] == "Close" and closer["candidate_groups"] == ["closer"]
-    assert client.post(f"/api/v1/tasks/{closer['id']}/complete", json={"variables": {"signed": True}}).status_code == 200
+    closing = open_task(client, instance["id"])
+    assert closing["element_id"] == "Close" and closing["candidate_groups"] == ["closer"]
+    assert closer.post(f"/api/v1/tasks/{closing['id']}/complete", json={"variables": {"signed": True}}).status_code == 200
 
     final = client.get(f"/api/v1/process-instances/{instance['id']}").json()
     assert final["status"] == "completed" and final["tasks"] == []
@@ -65,11 +78,13 @@ def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient) -
     assert kinds.count("task_completed") == 2
     gateway = next(e for e in history if e["kind"] == "gateway_taken")
     assert gateway["element_id"] == "Route" and gateway["data"]["taken"] == ["Close"]
-    assert all(e["actor"] == ADMIN[0] for e in history)
+    assert [e["actor"] for e in history if e["kind"] == "task_completed"] == ["hunter1", "closer1"]
 
 
-def test_small_deal_ends_after_qualification(client: TestClient) -> None:
-    deploy(client, two_lane_deal())
+def test_small_deal_ends_after_qualification(client: TestClient, ctx: AppContext) -> None:
+    client = as_user(client, ctx, "hunter1", ["hunter"])
+    deploy_as_admin = TestClient(client.app, headers=basic_auth(*ADMIN))
+    deploy(deploy_as_admin, two_lane_deal())
     instance = client.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()
     task = open_task(client, instance["id"])
     client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"company": "Лютик", "amount": 10}})
@@ -80,20 +95,21 @@ def test_small_deal_ends_after_qualification(client: TestClient) -> None:
 
 
 def test_state_survives_a_restart_between_steps(ctx: AppContext) -> None:
-    with TestClient(create_app(context=ctx), auth=ADMIN) as first:
+    credentials = basic_auth(*make_user(ctx, "seller", ["designer", "hunter", "closer"]))
+    with TestClient(create_app(context=ctx), headers=credentials) as first:
         deploy(first, two_lane_deal())
         instance = first.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()
         task = open_task(first, instance["id"])
     # A new context means a new engine, connection pool and spec cache: nothing survives but the database.
     fresh = AppContext(ctx.settings)
     try:
-        with TestClient(create_app(context=fresh), auth=ADMIN) as second:
+        with TestClient(create_app(context=fresh), headers=credentials) as second:
             assert open_task(second, instance["id"])["id"] == task["id"]
             second.post(f"/api/v1/tasks/{task['id']}/complete",
                         json={"variables": {"company": "Ромашка", "amount": 2000}})
             closer = open_task(second, instance["id"])
         fresh2 = AppContext(ctx.settings)
-        with TestClient(create_app(context=fresh2), auth=ADMIN) as third:
+        with TestClient(create_app(context=fresh2), headers=credentials) as third:
             third.post(f"/api/v1/tasks/{closer['id']}/complete", json={"variables": {"signed": False}})
             final = third.get(f"/api/v1/process-instances/{instance['id']}").json()
         fresh2.close()
@@ -102,7 +118,8 @@ def test_state_survives_a_restart_between_steps(ctx: AppContext) -> None:
     assert final["status"] == "completed" and final["variables"]["company"] == "Ромашка"
 
 
-def test_completing_twice_is_a_conflict_and_history_holds_one_completion(client: TestClient) -> None:
+def test_completing_twice_is_a_conflict_and_history_holds_one_completion(seller: TestClient) -> None:
+    client = seller
     deploy(client, two_lane_deal())
     instance = client.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()
     task = open_task(client, instance["id"])
@@ -115,7 +132,8 @@ def test_completing_twice_is_a_conflict_and_history_holds_one_completion(client:
     assert sum(e["kind"] == "task_completed" for e in history) == 1
 
 
-def test_form_errors_name_the_field(client: TestClient) -> None:
+def test_form_errors_name_the_field(seller: TestClient) -> None:
+    client = seller
     deploy(client, two_lane_deal())
     instance = client.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()
     task = open_task(client, instance["id"])
@@ -131,12 +149,13 @@ def test_form_errors_name_the_field(client: TestClient) -> None:
     assert open_task(client, instance["id"])["state"] == "open"
 
 
-def test_claim_unclaim_and_terminate(client: TestClient) -> None:
+def test_claim_unclaim_and_terminate(seller: TestClient) -> None:
+    client = seller
     deploy(client, two_lane_deal())
     instance = client.post("/api/v1/process-instances", json={"definition_key": "deal", "business_key": "bk-1"}).json()
     task = open_task(client, instance["id"])
     claimed = client.post(f"/api/v1/tasks/{task['id']}/claim").json()
-    assert claimed["assignee"] == ADMIN[0]
+    assert claimed["assignee"] == "seller"
     assert client.get("/api/v1/tasks", params={"scope": "mine"}).json()["total"] == 1
     assert client.post(f"/api/v1/tasks/{task['id']}/unclaim").json()["assignee"] is None
     listed = client.get("/api/v1/process-instances", params={"business_key": "bk-1"}).json()

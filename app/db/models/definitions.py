@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, new_id, utcnow
+from app.db.base import Base, OrderedJson, new_id, utcnow
 
 
 class Deployment(Base):
@@ -39,7 +39,7 @@ class ProcessDefinition(Base):
     xml: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     # The parsed spec (SpiffWorkflow's own serialization), stored once per version.
-    spec: Mapped[dict[str, Any]]
+    spec: Mapped[dict[str, Any]] = mapped_column(OrderedJson)
     # What the API shows without loading the spec: start form, starter groups, user task metadata.
     start_form: Mapped[list[Any]]
     candidate_starter_groups: Mapped[list[Any]]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, new_id, utcnow
+from app.db.base import Base, OrderedJson, new_id, utcnow
 from app.db.models.definitions import ProcessDefinition
 
 
@@ -33,7 +33,7 @@ class ProcessInstance(Base):
     business_key: Mapped[str | None] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING)
     # SpiffWorkflow state without the spec, and the top-level data for reading without the engine.
-    state: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]] = mapped_column(OrderedJson)
     variables: Mapped[dict[str, Any]]
     # Optimistic lock: every write is `UPDATE ... WHERE revision = :seen`.
     revision: Mapped[int] = mapped_column(default=1)
