@@ -1,16 +1,24 @@
-"""The `voronka` command: serve, worker, migrate, deploy (users and demo come with identity)."""
+"""The `voronka` command: serve, worker, migrate, deploy, users, demo."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.settings import get_settings
 
+if TYPE_CHECKING:
+    from app.services.context import AppContext
+
 cli = typer.Typer(help="Voronka BPMN workflow server for the sales process.", no_args_is_help=True)
+users_cli = typer.Typer(help="Manage users (acts as the system; no sign-in needed on this machine).",
+                        no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
 
 
 @cli.command()
@@ -90,6 +98,119 @@ def deploy(
         typer.echo(f"{definition.key} v{definition.version} ({definition.name})")
     if not result.created:
         typer.echo("nothing new: every process is identical to its latest version")
+
+
+@contextmanager
+def _identity_context() -> Iterator[AppContext]:
+    """A context on a current schema, with the role groups present; domain errors become exit code 1."""
+    from app.db.migrate import schema_is_current
+    from app.errors import VoronkaError
+    from app.services.context import AppContext
+    from app.services.identity import ensure_role_groups
+
+    settings = get_settings()
+    ctx = AppContext(settings)
+    try:
+        if not schema_is_current(ctx.db.engine, settings.database_url):
+            typer.echo("The database schema is behind: run `voronka migrate` first.", err=True)
+            raise typer.Exit(code=2)
+        ensure_role_groups(ctx)
+        yield ctx
+    except VoronkaError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        ctx.close()
+
+
+def _ask_password(username: str) -> str:
+    return typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
+
+
+def _split(groups: str | None) -> list[str]:
+    return [g.strip() for g in (groups or "").split(",") if g.strip()]
+
+
+@users_cli.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="User name (no spaces or colons).")],
+    password: Annotated[str | None, typer.Option(help="Asked for when omitted (better: the command line "
+                                                     "ends up in shell history).")] = None,
+    groups: Annotated[str | None, typer.Option(help="Comma-separated groups, e.g. hunter,closer.")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the inbox.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+) -> None:
+    """Create a user."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    with _identity_context() as ctx:
+        user = identity.create_user(ctx, actor=SYSTEM, username=username,
+                                    password=password or _ask_password(username), display_name=display_name,
+                                    email=email, groups=_split(groups))
+        typer.echo(f"created {user.username} ({', '.join(user.group_ids) or 'no groups'})")
+
+
+@users_cli.command("list")
+def users_list(
+    all_users: Annotated[bool, typer.Option("--all", help="Include deactivated users.")] = False,
+) -> None:
+    """List users with their groups."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    with _identity_context() as ctx:
+        rows, _total = identity.list_users(ctx, actor=SYSTEM, active=None if all_users else True, limit=10_000)
+        for user in rows:
+            state = "" if user.is_active else "  (deactivated)"
+            typer.echo(f"{user.username}\t{','.join(user.group_ids)}\t{user.display_name or ''}{state}")
+
+
+@users_cli.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="Whose password to set.")],
+    password: Annotated[str | None, typer.Option(help="Asked for when omitted.")] = None,
+) -> None:
+    """Set a user's password (signs them out everywhere)."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    with _identity_context() as ctx:
+        identity.set_password(ctx, actor=SYSTEM, username=username, password=password or _ask_password(username))
+        typer.echo(f"password of {username} changed; their tokens are revoked")
+
+
+@users_cli.command("deactivate")
+def users_deactivate(username: Annotated[str, typer.Argument(help="Who can no longer sign in.")]) -> None:
+    """Deactivate a user (kept for history; signs them out everywhere)."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    with _identity_context() as ctx:
+        identity.deactivate_user(ctx, actor=SYSTEM, username=username)
+        typer.echo(f"{username} deactivated")
+
+
+@cli.command()
+def demo(
+    force: Annotated[bool, typer.Option("--force", help="Also on a non-SQLite (production-like) database.")] = False,
+) -> None:
+    """Create one demo user per role (hunter, closer, accounting, account_manager, head_of_sales, designer)
+    and print their passwords once. Refused on PostgreSQL without --force: nothing is created silently in
+    production."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    settings = get_settings()
+    if not settings.is_sqlite and not force:
+        typer.echo("refusing: the database is not SQLite (production?). Use --force to create demo users "
+                   "there anyway.", err=True)
+        raise typer.Exit(code=2)
+    with _identity_context() as ctx:
+        created = identity.create_demo_users(ctx, actor=SYSTEM)
+    typer.echo("Demo users (the passwords are shown only now):")
+    for username, password in created:
+        typer.echo(f"  {username:<16} {password if password else '(exists already; password unchanged)'}")
 
 
 def main() -> None:

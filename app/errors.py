@@ -83,6 +83,16 @@ class Forbidden(VoronkaError):
     title = "Forbidden"
 
 
+class RateLimited(VoronkaError):
+    """Too many failed attempts; `retry_after` says in how many seconds to try again."""
+
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 @dataclass
 class EngineLimitExceeded(Exception):
     """The engine ran more steps in one request than allowed (a runaway cycle)."""

@@ -12,13 +12,14 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
 from app.api import errors
-from app.api.deps import CredentialCache
 from app.api.limits import BodyLimitMiddleware
-from app.api.routes import definitions, deployments, instances, tasks
+from app.api.routes import auth, definitions, deployments, instances, tasks, users
+from app.auth.basic import CredentialCache
 from app.camunda.app import mount as mount_camunda
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
-from app.services.identity import ensure_bootstrap_admin
+from app.services.identity import ensure_bootstrap_admin, ensure_role_groups
+from app.services.logins import ensure_signing_secret
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """
 Voronka runs a company's sales process as BPMN: deploy models, start deals, work user tasks by role.
 
-Authenticate with HTTP Basic (or a bearer token). Errors are RFC 9457 problem details.
+Authenticate with a bearer token from `POST /api/v1/auth/token` (OAuth2 password flow), HTTP Basic, or the
+UI's session cookie. Errors are RFC 9457 problem details.
 """
 
 
@@ -41,7 +43,11 @@ def prepare_database(context: AppContext) -> None:
             raise SchemaBehind("the database schema is not up to date: run `voronka migrate` "
                                "(or set VORONKA_AUTO_MIGRATE=true)")
         upgrade(settings.database_url)
+    ensure_role_groups(context)
     ensure_bootstrap_admin(context)
+    ensure_signing_secret(context)
+    if settings.fast_password_hashing:
+        log.warning("VORONKA_FAST_PASSWORD_HASHING is on: password hashes are cheap to crack (tests only)")
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -59,7 +65,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
                 ctx.close()
 
     app = FastAPI(title="Voronka", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.credential_cache = CredentialCache()
+    app.state.credential_cache = CredentialCache(ttl=settings.basic_cache_seconds)
     if context is not None:
         app.state.context = context
     errors.register(app)
@@ -74,8 +80,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    for module in (deployments, definitions, instances, tasks):
-        app.include_router(module.router, prefix="/api/v1")
+    for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
+                   instances.router, tasks.router):
+        app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, description="JWT signing secret; generated and stored in the database when unset."
     )
-    token_minutes: int = Field(default=60, ge=1, description="Lifetime of access tokens and UI sessions.")
+    token_minutes: float = Field(default=60, gt=0, description="Lifetime of access tokens and UI sessions.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins allowed per user and per "
+                                    "address within the window; the next attempt is refused with 429.")
+    login_window_seconds: int = Field(default=900, ge=1, description="Window for counting failed sign-ins.")
+    basic_cache_seconds: float = Field(default=60.0, ge=0, description="How long verified HTTP Basic "
+                                       "credentials are remembered by one process (argon2 is slow on purpose).")
+    fast_password_hashing: bool = Field(default=False, description="TESTS ONLY: cheap argon2 parameters. "
+                                        "Never set this in production.")
 
     max_upload_bytes: int = Field(default=5_000_000, ge=1, description="Largest accepted BPMN file.")
     max_upload_files: int = Field(default=20, ge=1, description="Most files in one deployment.")
@@ -51,6 +58,13 @@ class Settings(BaseSettings):
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("VORONKA_SECRET_KEY must be at least 32 characters (or unset: one is generated)")
         return value
 
     @property

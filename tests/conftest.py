@@ -94,8 +94,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # Cheap argon2 parameters keep the suite fast; production never sets this.
     return Settings(database_url=database_url, bootstrap_admin=":".join(ADMIN), embedded_worker=False,
-                    _env_file=None)
+                    fast_password_hashing=True, _env_file=None)
 
 
 @pytest.fixture
@@ -117,3 +118,44 @@ def client(ctx: object) -> Iterator[object]:
 
     with TestClient(create_app(context=ctx), headers=basic_auth(*ADMIN)) as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, serving the app of one test's context."""
+
+    def __init__(self, app: object) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(ctx: object) -> Iterator[LiveServer]:
+    from app.main import create_app
+
+    with LiveServer(create_app(context=ctx)) as server:  # type: ignore[arg-type]
+        yield server

@@ -105,14 +105,56 @@ def upload(*documents: tuple[str, str | bytes]) -> list[tuple[str, tuple[str, by
             for name, doc in documents]
 
 
+ROLES = ("hunter", "closer", "accounting", "account_manager", "head_of_sales", "designer", "admin")
+
+
+def password_of(username: str) -> str:
+    return f"{username}-password"
+
+
+def add_role_users(ctx: object, roles: tuple[str, ...] = ROLES) -> None:
+    """One user per role, named after the role (`admin` exists already as the bootstrap admin: `admin_2`),
+    with the password `password_of(name)`."""
+    from app.auth.actor import SYSTEM
+    from app.services import identity
+
+    for role in roles:
+        name = "admin_2" if role == "admin" else role
+        identity.create_user(ctx, actor=SYSTEM, username=name, password=password_of(name),  # type: ignore[arg-type]
+                             groups=[role])
+
+
+def role_relay(key: str = "relay", *, starter_groups: str | None = None,
+               roles: tuple[str, ...] = ("hunter", "closer", "accounting", "account_manager"),
+               due: str = "P1D", priority: int = 70) -> str:
+    """One user task per role, one after the other (hunter -> closer -> ...); the hunter's task has a due date
+    and a priority. `starter_groups` sets camunda:candidateStarterGroups."""
+    starters = f' camunda:candidateStarterGroups="{starter_groups}"' if starter_groups else ""
+    tasks, flows, previous = [], [], "StartEvent_1"
+    for n, role in enumerate(roles):
+        extra = f' camunda:dueDate="{due}" camunda:priority="{priority}"' if n == 0 else ""
+        tasks.append(f'<bpmn:userTask id="Task_{role}" name="Работа: {role}" '
+                     f'camunda:candidateGroups="{role}"{extra} />')
+        flows.append(f'<bpmn:sequenceFlow id="Flow_{n}" sourceRef="{previous}" targetRef="Task_{role}" />')
+        previous = f"Task_{role}"
+    flows.append(f'<bpmn:sequenceFlow id="Flow_end" sourceRef="{previous}" targetRef="EndEvent_1" />')
+    return definitions(f"""
+  <bpmn:process id="{key}" name="Эстафета ролей" isExecutable="true"{starters}>
+    <bpmn:startEvent id="StartEvent_1" />
+    {chr(10).join(tasks)}
+    <bpmn:endEvent id="EndEvent_1" />
+    {chr(10).join(flows)}
+  </bpmn:process>""")
+
+
 def make_user(ctx: object, username: str, groups: list[str], password: str = "secret-pass") -> tuple[str, str]:
     """Create a user in `groups` straight in the database; returns Basic credentials."""
-    from app.auth.passwords import hash_password
     from app.db.models import User
     from app.services.identity import ensure_groups
 
     with ctx.db.transaction() as session:  # type: ignore[attr-defined]
-        user = User(username=username, password_hash=hash_password(password), display_name=username)
+        password_hash = ctx.passwords.hash(password)  # type: ignore[attr-defined]
+        user = User(username=username, password_hash=password_hash, display_name=username)
         user.groups = ensure_groups(session, groups)
         session.add(user)
     return username, password

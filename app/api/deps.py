@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import threading
-import time
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyCookie, HTTPBasic, OAuth2PasswordBearer
+from starlette.requests import HTTPConnection
 
 from app.auth.actor import Actor
+from app.auth.basic import CredentialCache, basic_credentials
+from app.auth.sessions import SESSION_COOKIE, session_token
+from app.auth.tokens import read_token
 from app.errors import NotAuthenticated
 from app.services.context import AppContext
-from app.services.identity import authenticate
+from app.services.logins import ensure_signing_secret, load_actor, login_with_password
+
+TOKEN_URL = "/api/v1/auth/token"
+__all__ = ["Context", "CredentialCache", "CurrentActor", "Limit", "Offset", "OptionalActor", "client_address"]
 
 
 def get_context(request: Request) -> AppContext:
@@ -24,60 +27,83 @@ def get_context(request: Request) -> AppContext:
 Context = Annotated[AppContext, Depends(get_context)]
 
 
-class CredentialCache:
-    """Argon2 is deliberately slow; remember recently verified Basic credentials for a short while."""
+class _DocumentedBasic(HTTPBasic):
+    """Declares HTTP Basic in the OpenAPI document; `basic_credentials` does the parsing (UTF-8, not ASCII)."""
 
-    def __init__(self, ttl: float = 60.0, size: int = 1024) -> None:
-        self.ttl, self.size = ttl, size
-        self._items: dict[str, tuple[float, Actor]] = {}
-        self._lock = threading.Lock()
-
-    def key(self, username: str, password: str) -> str:
-        return hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-
-    def get(self, key: str) -> Actor | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None or item[0] < time.monotonic():
-                self._items.pop(key, None)
-                return None
-            return item[1]
-
-    def put(self, key: str, actor: Actor) -> None:
-        with self._lock:
-            if len(self._items) >= self.size:
-                self._items.clear()
-            self._items[key] = (time.monotonic() + self.ttl, actor)
-
-
-def basic_credentials(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
         return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise NotAuthenticated("malformed Basic credentials") from None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        raise NotAuthenticated("malformed Basic credentials")
-    return username, password
 
 
-def current_actor(request: Request, ctx: Context) -> Actor:
-    credentials = basic_credentials(request.headers.get("authorization"))
-    if credentials is None:
-        raise NotAuthenticated("sign in: send HTTP Basic credentials or a bearer token")
-    cache: CredentialCache = request.app.state.credential_cache
-    key = cache.key(*credentials)
-    actor = cache.get(key)
-    if actor is None:
-        actor = authenticate(ctx, username=credentials[0], password=credentials[1])
-        if actor is None:
-            raise NotAuthenticated("wrong user name or password")
-        cache.put(key, actor)
+# These three only describe the schemes to /docs ("Authorize"); current_actor reads the request itself.
+_bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False, scheme_name="bearer")
+_basic_scheme = _DocumentedBasic(auto_error=False, scheme_name="basic", realm="voronka")
+_cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session")
+_fallback_cache = CredentialCache()
+
+
+def client_address(request: HTTPConnection) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def authenticate_request(request: HTTPConnection, ctx: AppContext) -> Actor:
+    """The actor behind a request: `Authorization: Bearer`, `Authorization: Basic`, else the session cookie.
+    The user is loaded from the database every time (groups may have changed; deactivated users and revoked
+    tokens are refused at once)."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return _actor_from_token(ctx, value.strip())
+        credentials = basic_credentials(header)
+        if credentials is None:
+            raise NotAuthenticated("unsupported authorization scheme: use Basic or Bearer")
+        return _actor_from_basic(request, ctx, *credentials)
+    token = session_token(request)
+    if token:
+        return _actor_from_token(ctx, token)
+    raise NotAuthenticated("sign in: send HTTP Basic credentials, a bearer token or the session cookie")
+
+
+def _actor_from_token(ctx: AppContext, token: str) -> Actor:
+    claims = read_token(token, secret=ensure_signing_secret(ctx))
+    actor = load_actor(ctx, username=claims.username)
+    if actor is None or actor.token_epoch != claims.epoch:
+        raise NotAuthenticated("the token is no longer valid: sign in again")
     return actor
 
 
+def _actor_from_basic(request: HTTPConnection, ctx: AppContext, username: str, password: str) -> Actor:
+    cache: CredentialCache = getattr(request.app.state, "credential_cache", _fallback_cache)
+    key = cache.key(username, password)
+    cached = cache.get(key)
+    if cached is not None:
+        actor = load_actor(ctx, username=username)
+        if actor is not None and actor.token_epoch == cached.token_epoch:
+            return actor
+        cache.forget(key)  # password changed, deactivated or signed out since: verify again
+    actor = login_with_password(ctx, username=username, password=password, address=client_address(request))
+    cache.put(key, actor.username, actor.token_epoch)
+    return actor
+
+
+def current_actor(
+    request: Request, ctx: Context,
+    _bearer: Annotated[str | None, Security(_bearer_scheme)],
+    _basic: Annotated[None, Security(_basic_scheme)],
+    _cookie: Annotated[str | None, Security(_cookie_scheme)],
+) -> Actor:
+    return authenticate_request(request, ctx)
+
+
+def optional_actor(request: Request, ctx: Context) -> Actor | None:
+    """The actor when the request is authenticated, else None (logout, pages that greet anonymous users)."""
+    try:
+        return authenticate_request(request, ctx)
+    except NotAuthenticated:
+        return None
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]

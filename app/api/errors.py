@@ -18,6 +18,7 @@ from app.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     ValidationFailed,
     VoronkaError,
 )
@@ -35,6 +36,7 @@ STATUS = [
     (Conflict, 409),
     (NotAuthenticated, 401),
     (Forbidden, 403),
+    (RateLimited, 429),
 ]
 
 
@@ -56,6 +58,8 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 def problem_for(error: VoronkaError) -> JSONResponse:
     status = status_of(error)
     headers = {"WWW-Authenticate": 'Basic realm="voronka", Bearer'} if status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
     return problem(status, error.title, error.detail, errors=[p.as_dict() for p in error.problems] or None,
                    headers=headers)
 

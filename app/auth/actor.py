@@ -15,6 +15,8 @@ class Actor:
     username: str
     groups: frozenset[str] = field(default_factory=frozenset)
     is_system: bool = False
+    # The user's token epoch when authenticated: tokens issued for this actor carry it (see services.logins).
+    token_epoch: int = field(default=0, compare=False)
 
     @property
     def is_admin(self) -> bool:

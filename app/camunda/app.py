@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.camunda import errors
-from app.camunda.routes import definition, deployment, history, instance, meta, task, well_known, zeebe
+from app.camunda.routes import definition, deployment, history, identity, instance, meta, task, well_known, zeebe
 
 ENGINE_REST = "/engine-rest"
-_RESOURCES = (meta, deployment, definition, instance, task, history)
+_RESOURCES = (meta, deployment, definition, instance, task, identity, history)
 
 DESCRIPTION = """
 The Camunda 7 REST API, translated onto Voronka's services: Camunda Modeler deploys here, Camunda clients and

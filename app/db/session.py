@@ -15,6 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict
 
+READ_ONLY_OPTION = "voronka_read_only"
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
@@ -39,10 +41,18 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's lower() folds ASCII only; search must find "Бета" by "бет" as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (e.g. loading the current user on every request) must not queue behind writers.
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:
@@ -52,6 +62,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY_OPTION: True}),
+                                           expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,6 +87,16 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: a consistent snapshot that takes no write lock (SQLite: plain BEGIN).
+        Nothing written inside is committed; objects read stay usable (detached, not expired)."""
+        session = self._read_sessions()
+        try:
+            yield session
         finally:
             session.close()
 

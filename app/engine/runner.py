@@ -25,6 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.compaction import compact
 from app.engine.data import json_safe
 from app.engine.serializer import dump_state, load_state, new_workflow
 from app.engine.workflow import run_engine
@@ -263,8 +264,10 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
         for event in finished:
             if event.element_type == "EndEvent":
                 end_properties.update(event.properties)
+    data = current_data(workflow)
+    compact(workflow)
     return Step(
-        state=dump_state(workflow), data=current_data(workflow), completed=completed, user_tasks=user_tasks,
+        state=dump_state(workflow), data=data, completed=completed, user_tasks=user_tasks,
         timers=timers, external_tasks=external, message_waits=waits, thrown=thrown, finished_elements=finished,
         failure=failure, end_properties=end_properties,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from app.auth.passwords import PasswordHashing
 from app.db.models import ProcessDefinition
 from app.db.session import Database
 from app.engine.expressions_runtime import Limits
@@ -54,6 +55,10 @@ class AppContext:
         limits = Limits(max_seconds=settings.expression_seconds, max_size=settings.expression_max_size)
         self.limits = limits
         self.runtimes = RuntimeCache(SafeScriptEngine(limits=limits))
+        self.passwords = PasswordHashing(fast_for_tests=settings.fast_password_hashing)
+        # The JWT signing secret: from settings, or generated once and shared through the database
+        # (set by services.logins.ensure_signing_secret at startup).
+        self.signing_secret: str | None = settings.secret_key
 
     def close(self) -> None:
         self.db.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.auth.permissions import require_may_start, visible_instances_clause
+from app.auth.permissions import may_read_task, require_may_start, visible_instances_clause
 from app.db.base import utcnow
 from app.db.models import (
     EventKind,
@@ -47,7 +47,7 @@ def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         require_may_start(actor, definition)
         instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
                                     variables=variables)
-        return _view(session, instance)
+        return _view(session, instance, actor)
 
 
 def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
@@ -80,8 +80,8 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
 
 
 def get_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
-    with ctx.db.transaction() as session:
-        return _view(session, readable_instance(session, actor, instance_id))
+    with ctx.db.read() as session:
+        return _view(session, readable_instance(session, actor, instance_id), actor)
 
 
 def readable_instance(session: Session, actor: Actor, instance_id: str) -> ProcessInstance:
@@ -127,7 +127,7 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         started = ProcessInstance.started_at.asc() if oldest_first else ProcessInstance.started_at.desc()
         rows = session.scalars(query.order_by(started, ProcessInstance.id).limit(limit).offset(offset)).all()
-        return _views(session, list(rows)), total
+        return _views(session, list(rows), actor), total
 
 
 def terminate_instance(ctx: AppContext, *, actor: Actor, instance_id: str,
@@ -146,7 +146,7 @@ def terminate_instance(ctx: AppContext, *, actor: Actor, instance_id: str,
             task.completed_at = now
         add_event(session, instance, EventKind.INSTANCE_TERMINATED, actor=actor, at=now,
                   data={"reason": reason} if reason else {})
-        return _view(session, instance)
+        return _view(session, instance, actor)
 
 
 def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
@@ -164,7 +164,7 @@ def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instan
                 add_event(session, instance, EventKind.INCIDENT_RESOLVED, actor=actor, at=now,
                           element_id=incident.element_id, data={"incident_id": incident.id})
         advance(ctx, session, instance, runner.retry_failed(), actor=actor)
-        return _view(session, instance)
+        return _view(session, instance, actor)
 
 
 def instance_history(ctx: AppContext, *, actor: Actor, instance_id: str) -> list[HistoryEvent]:
@@ -174,19 +174,21 @@ def instance_history(ctx: AppContext, *, actor: Actor, instance_id: str) -> list
                                     .order_by(HistoryEvent.id)))
 
 
-def _view(session: Session, instance: ProcessInstance) -> InstanceView:
-    return _views(session, [instance])[0]
+def _view(session: Session, instance: ProcessInstance, actor: Actor) -> InstanceView:
+    return _views(session, [instance], actor)[0]
 
 
-def _views(session: Session, instances: list[ProcessInstance]) -> list[InstanceView]:
-    """Views for a page of instances in three queries, whatever the page size."""
+def _views(session: Session, instances: list[ProcessInstance], actor: Actor) -> list[InstanceView]:
+    """Views for a page of instances in three queries, whatever the page size. Open tasks the actor may not
+    read are left out: seeing an instance one worked on does not show the next role's task."""
     ids = [i.id for i in instances]
     if not ids:
         return []
     tasks: dict[str, list[Task]] = {i: [] for i in ids}
     for task in session.scalars(select(Task).where(Task.instance_id.in_(ids), Task.state == TaskState.OPEN)
                                 .order_by(Task.created_at)):
-        tasks[task.instance_id].append(task)
+        if may_read_task(actor, task):
+            tasks[task.instance_id].append(task)
     incidents: dict[str, list[Incident]] = {i: [] for i in ids}
     for incident in session.scalars(select(Incident).where(Incident.instance_id.in_(ids),
                                                            Incident.resolved_at.is_(None))):

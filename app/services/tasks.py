@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.auth.permissions import (
     candidate_clause,
     may_work_task,
+    require_may_reassign,
+    require_task_actionable,
     require_task_readable,
     visible_tasks_clause,
 )
@@ -91,11 +93,11 @@ def task_query(actor: Actor, flt: TaskFilter) -> Select[tuple[Task]]:
             raise InvalidInput(f"state must be one of {', '.join(TaskState)}")
         query = query.where(Task.state == flt.state)
     if flt.scope == "mine":
-        query = query.where(Task.assignee == actor.username)
+        query = query.where(_mine_clause(actor))
     elif flt.scope == "groups":
-        query = query.where(Task.assignee.is_(None), candidate_clause(actor))
+        query = query.where(_groups_clause(actor))
     elif flt.scope == "inbox":
-        query = query.where((Task.assignee == actor.username) | (Task.assignee.is_(None) & candidate_clause(actor)))
+        query = query.where(_mine_clause(actor) | _groups_clause(actor))
     if flt.candidate_group:
         query = query.where(Task.candidates.any(
             (TaskCandidate.kind == CandidateKind.GROUP) & (TaskCandidate.name == flt.candidate_group)))
@@ -155,7 +157,7 @@ def list_tasks(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 5
     query = task_query(actor, flt)
     column = SORTS[flt.sort]
     order = column.desc() if flt.descending else column.asc()
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(order.nulls_last(), Task.created_at, Task.id)
                                .limit(limit).offset(offset)).all()
@@ -163,8 +165,39 @@ def list_tasks(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 5
 
 
 def count_tasks(ctx: AppContext, *, actor: Actor, flt: TaskFilter) -> int:
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         return session.scalar(select(func.count()).select_from(task_query(actor, flt).subquery())) or 0
+
+
+@dataclass
+class TaskCounts:
+    mine: int  # open, assigned to me
+    groups: int  # open, unassigned, for one of my groups or me by name
+    inbox: int  # both
+    overdue: int  # inbox tasks past their due date
+
+
+def inbox_counts(ctx: AppContext, *, actor: Actor) -> TaskCounts:
+    """The inbox badges in one statement."""
+    mine, groups = _mine_clause(actor), _groups_clause(actor)
+    inbox = mine | groups
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (select(count(mine), count(groups), count(inbox), count(and_(inbox, Task.due_at < utcnow())))
+             .where(Task.state == TaskState.OPEN))
+    with ctx.db.read() as session:
+        row = session.execute(query).one()
+    return TaskCounts(*(int(v) for v in row))
+
+
+def _mine_clause(actor: Actor) -> ColumnElement[bool]:
+    return Task.assignee == actor.username
+
+
+def _groups_clause(actor: Actor) -> ColumnElement[bool]:
+    return Task.assignee.is_(None) & candidate_clause(actor)
 
 
 @dataclass
@@ -174,7 +207,7 @@ class TaskDetail:
 
 
 def get_task(ctx: AppContext, *, actor: Actor, task_id: str) -> TaskDetail:
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         task = require_task_readable(actor, session.get(Task, task_id), task_id)
         instance = session.get(ProcessInstance, task.instance_id)
         return TaskDetail(task, dict(instance.variables) if instance else {})
@@ -188,8 +221,7 @@ def claim_task(ctx: AppContext, *, actor: Actor, task_id: str) -> Task:
         if task.assignee is not None:
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
         if not may_work_task(actor, task):
-            raise Forbidden(f"task {task_id} is for {', '.join(task.candidate_groups) or 'other users'}; "
-                            "you are not a candidate")
+            raise Forbidden(f"you are not a candidate for task {task_id}; a manager may assign it instead")
         task.assignee = actor.username
         task.claimed_at = utcnow()
         _task_event(session, task, EventKind.TASK_CLAIMED, actor)
@@ -216,12 +248,15 @@ def assign_task(ctx: AppContext, *, actor: Actor, task_id: str, assignee: str | 
     """Reassign (head of sales, admin): hand a stuck task to someone else, or back to the pool."""
     with ctx.db.transaction() as session:
         task = _open_task(session, actor, task_id)
-        if not actor.sees_all_work:
-            if assignee == actor.username and task.assignee is None and may_work_task(actor, task):
-                pass  # assigning oneself an unclaimed candidate task is a claim
-            else:
-                raise Forbidden("reassigning tasks requires the head_of_sales or admin role")
+        self_claim = assignee == actor.username and task.assignee is None and may_work_task(actor, task)
+        if not self_claim:
+            require_may_reassign(actor)
+        if assignee is not None and not session.scalar(
+                select(User.is_active).where(User.username == assignee)):
+            raise InvalidInput(f"no active user {assignee!r} to assign the task to")
         previous = task.assignee
+        if previous == assignee:
+            return task
         task.assignee = assignee
         task.claimed_at = utcnow() if assignee else None
         _task_event(session, task, EventKind.TASK_ASSIGNED, actor, {"previous": previous, "assignee": assignee})
@@ -233,14 +268,11 @@ def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
                   variables: dict[str, Any] | None = None) -> Task:
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     with ctx.db.transaction() as session:
-        task = session.get(Task, task_id)
-        task = require_task_readable(actor, task, task_id)
-        if task.state != TaskState.OPEN:
-            raise Conflict(f"task {task_id} is already {task.state}")
+        task = _open_task(session, actor, task_id)
         if not may_work_task(actor, task):
             if task.assignee is not None:
                 raise Forbidden(f"task {task_id} is claimed by {task.assignee}")
-            raise Forbidden(f"task {task_id} is not for your groups")
+            raise Forbidden(f"you are not a candidate for task {task_id}")
         instance = session.get(ProcessInstance, task.instance_id)
         if instance is None:
             raise NotFound(f"process instance {task.instance_id} not found")
@@ -260,14 +292,16 @@ def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
 
 
 def task_history(ctx: AppContext, *, actor: Actor, task_id: str) -> list[HistoryEvent]:
-    with ctx.db.transaction() as session:
+    """Who created, claimed, released, reassigned and completed the task, and when (oldest first)."""
+    with ctx.db.read() as session:
         require_task_readable(actor, session.get(Task, task_id), task_id)
         return list(session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id)
                                     .order_by(HistoryEvent.id)))
 
 
 def _open_task(session: Session, actor: Actor, task_id: str) -> Task:
-    task = require_task_readable(actor, session.get(Task, task_id), task_id)
+    """The task to act on: 404/403 first (so nothing leaks to outsiders), then 409 unless it is open."""
+    task = require_task_actionable(actor, session.get(Task, task_id), task_id)
     if task.state != TaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
     return task

@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=255), nullable=True),
     sa.Column('locale', sa.String(length=16), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('token_epoch', sa.Integer(), nullable=False),
     sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
     sa.UniqueConstraint('username', name=op.f('uq_app_user_username'))

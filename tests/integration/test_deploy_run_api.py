@@ -67,7 +67,8 @@ def test_big_deal_goes_from_hunter_to_closer_and_completes(client: TestClient, c
     assert done.status_code == 200, done.text
     closing = open_task(client, instance["id"])
     assert closing["element_id"] == "Close" and closing["candidate_groups"] == ["closer"]
-    assert closer.post(f"/api/v1/tasks/{closing['id']}/complete", json={"variables": {"signed": True}}).status_code == 200
+    signed = closer.post(f"/api/v1/tasks/{closing['id']}/complete", json={"variables": {"signed": True}})
+    assert signed.status_code == 200
 
     final = client.get(f"/api/v1/process-instances/{instance['id']}").json()
     assert final["status"] == "completed" and final["tasks"] == []

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.api.deps import Context, CurrentActor, Limit, Offset
 from app.api.schemas.common import Page
 from app.api.schemas.instances import HistoryEventOut
-from app.api.schemas.tasks import Assign, Complete, TaskDetailOut, TaskOut
+from app.api.schemas.tasks import Assign, Complete, TaskCountsOut, TaskDetailOut, TaskOut
 from app.services import tasks
 from app.services.tasks import TaskFilter
 
@@ -30,6 +30,14 @@ def list_tasks(ctx: Context, actor: CurrentActor, scope: Literal["all", "mine", 
                      funnel_stage=funnel_stage, overdue=overdue, search=search, sort=sort, descending=descending)
     rows, total = tasks.list_tasks(ctx, actor=actor, flt=flt, limit=limit, offset=offset)
     return Page[TaskOut](items=[TaskOut.model_validate(r) for r in rows], total=total)
+
+
+@router.get("/counts", response_model=TaskCountsOut, summary="Inbox counts",
+            description="Open tasks assigned to me (`mine`), my groups' unassigned ones (`groups`), both "
+                        "(`inbox`) and the inbox tasks past their due date (`overdue`).")
+def task_counts(ctx: Context, actor: CurrentActor) -> TaskCountsOut:
+    counts = tasks.inbox_counts(ctx, actor=actor)
+    return TaskCountsOut(mine=counts.mine, groups=counts.groups, inbox=counts.inbox, overdue=counts.overdue)
 
 
 @router.get("/{task_id}", response_model=TaskDetailOut, summary="Get a task with its form and data")

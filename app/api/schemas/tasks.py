@@ -57,3 +57,10 @@ class Complete(Schema):
 
 class Assign(Schema):
     assignee: str | None = Field(description="User name, or null to return the task to its groups.")
+
+
+class TaskCountsOut(Schema):
+    mine: int = Field(description="Open tasks assigned to me.")
+    groups: int = Field(description="Open unassigned tasks for my groups (or me by name).")
+    inbox: int = Field(description="mine + groups.")
+    overdue: int = Field(description="Inbox tasks past their due date.")

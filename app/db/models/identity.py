@@ -27,6 +27,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Carried in every token as `ep`; bumping it (logout, password change, deactivation) revokes them all.
+    token_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary=membership, back_populates="members", lazy="selectin",

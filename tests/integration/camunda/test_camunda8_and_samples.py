@@ -15,8 +15,8 @@ pytestmark = pytest.mark.db
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "camunda"
 
 
-def test_camunda8_topology_and_deployment(admin_http: httpx.Client, live_server: str) -> None:
-    assert httpx.get(f"{live_server}/v2/topology", timeout=5).status_code == 401
+def test_camunda8_topology_and_deployment(admin_http: httpx.Client, server_url: str) -> None:
+    assert httpx.get(f"{server_url}/v2/topology", timeout=5).status_code == 401
     topology = admin_http.get("/v2/topology").json()
     assert topology["brokers"][0]["partitions"][0]["role"] == "leader"
     assert topology["gatewayVersion"].startswith("8.")

@@ -52,7 +52,7 @@ def test_modeler_connection_check_asks_for_credentials_then_succeeds(engine_rest
         assert version.json()["version"].startswith("7.")
 
 
-def test_modeler_deploys_redeploys_and_starts(engine_rest: str, live_server: str) -> None:
+def test_modeler_deploys_redeploys_and_starts(engine_rest: str, server_url: str) -> None:
     headers = {**MODELER, "authorization": BASIC}
     with httpx.Client(timeout=5, headers=headers) as http:
         data, files = _deploy_form("Счёт", "invoice_flow.bpmn", review_and_charge())
@@ -86,8 +86,8 @@ def test_modeler_deploys_redeploys_and_starts(engine_rest: str, live_server: str
         listed = http.get(f"{engine_rest}/deployment").json()
         assert [d["id"] for d in listed] == [body["id"]]
 
-        links = httpx.get(f"{live_server}/.well-known/camunda-automation-platform/webapps", timeout=5).json()
-        assert links["cockpitUrl"] == f"{live_server}/ui/"
+        links = httpx.get(f"{server_url}/.well-known/camunda-automation-platform/webapps", timeout=5).json()
+        assert links["cockpitUrl"] == f"{server_url}/ui/"
         assert set(links) == {"adminUrl", "cockpitUrl", "tasklistUrl"}
 
 
