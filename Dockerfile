@@ -1,4 +1,12 @@
 # syntax=docker/dockerfile:1
+# Assets stage: the pages' diagram viewer (bpmn-js from npm, bundled by esbuild into app/ui/static/vendor).
+FROM node:20-slim AS assets
+WORKDIR /ui
+COPY app/ui/package.json app/ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY app/ui/assets ./assets
+RUN npm run --silent build
+
 # Build stage: a wheel of the app with its dependencies in a virtualenv.
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -6,6 +14,7 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY --from=assets /ui/static/vendor ./app/ui/static/vendor
 RUN /opt/venv/bin/pip install .
 
 # Runtime stage: no compilers, a non-root user, the migrations and bundled models beside the code.

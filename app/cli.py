@@ -57,6 +57,39 @@ def serve(
 
 
 @cli.command()
+def worker(
+    worker_id: Annotated[str | None, typer.Option("--id", help="Name in job locks and history.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Due jobs claimed at a time.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due now, then exit.")] = False,
+) -> None:
+    """Run the job worker (timers, start timers) as its own process; run as many as you like."""
+    import logging
+    import signal
+
+    from app.db.migrate import schema_is_current
+    from app.services.context import AppContext
+    from app.worker.loop import Worker
+
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
+    ctx = AppContext(settings)
+    try:
+        if not schema_is_current(ctx.db.engine, settings.database_url):
+            typer.echo("The database schema is behind this version of Voronka. Run `voronka migrate`.", err=True)
+            raise typer.Exit(code=2)
+        loop = Worker(ctx, worker_id=worker_id, batch_size=batch_size)
+        if once:
+            typer.echo(f"{loop.run_until_idle()} job(s) run")
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: loop.request_stop())  # finish the current job, then exit
+        loop.run()
+    finally:
+        ctx.close()
+
+
+@cli.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest version."""
     from app.db.migrate import upgrade
@@ -218,4 +251,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    main()
+
+
+if __name__ == "__main__":  # `python -m app.cli worker` from a checkout
     main()

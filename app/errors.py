@@ -75,6 +75,20 @@ class Conflict(VoronkaError):
     title = "Conflict"
 
 
+class UncaughtBpmnError(Conflict):
+    """A BPMN error reported for a task that no boundary error event catches."""
+
+    title = "BPMN error not caught"
+
+    def __init__(self, code: str | None, element_id: str | None, message: str | None = None) -> None:
+        super().__init__(f"no boundary error event catches error code {code!r} thrown at {element_id}"
+                         + (f": {message}" if message else ""),
+                         problems=[Problem("uncaught BPMN error", element_id=element_id)])
+        self.code = code
+        self.element_id = element_id
+        self.message = message
+
+
 class NotAuthenticated(VoronkaError):
     title = "Authentication required"
 

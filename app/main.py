@@ -13,7 +13,18 @@ from sqlalchemy import text
 
 from app.api import errors
 from app.api.limits import BodyLimitMiddleware
-from app.api.routes import auth, definitions, deployments, instances, tasks, users
+from app.api.routes import (
+    auth,
+    definitions,
+    deployments,
+    external_tasks,
+    incidents,
+    instances,
+    jobs,
+    messages,
+    tasks,
+    users,
+)
 from app.auth.basic import CredentialCache
 from app.camunda.app import mount as mount_camunda
 from app.db.migrate import schema_is_current, upgrade
@@ -21,6 +32,7 @@ from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin, ensure_role_groups
 from app.services.logins import ensure_signing_secret
 from app.settings import Settings, get_settings
+from app.ui.router import mount_ui
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +70,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         ctx = context or AppContext(settings)
         prepare_database(ctx)
         app.state.context = ctx
+        worker = None
+        if ctx.settings.embedded_worker:
+            from app.worker.loop import WorkerThread
+
+            worker = WorkerThread(ctx)
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             if context is None:
                 ctx.close()
 
@@ -78,12 +98,14 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/ui/inbox", status_code=303)
 
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
-                   instances.router, tasks.router):
+                   instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
+                   incidents.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
+    mount_ui(app)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])

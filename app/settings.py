@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(default=True, description="Run the job worker inside `voronka serve`.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="Longest idle wait of the worker.")
     job_lock_seconds: float = Field(default=60.0, gt=0, description="How long a claimed job stays locked.")
+    worker_batch_size: int = Field(default=20, ge=1, description="Due jobs one worker claims at a time.")
+    job_retries: int = Field(default=3, ge=1, description="Attempts of a failing timer job before an incident.")
+    job_retry_seconds: float = Field(default=10.0, ge=0, description="First retry delay of a failing job "
+                                     "(doubles with each attempt).")
+    message_buffer_seconds: float = Field(default=86400.0, gt=0, description="How long a buffered message "
+                                          "waits for a receiver.")
 
     bpmn_dir: Path = Field(default=Path("bpmn"), description="Models deployed by `voronka deploy`/`make run`.")
     log_json: bool = Field(default=False, description="One JSON object per log line (production).")

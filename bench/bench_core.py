@@ -29,9 +29,9 @@ ADMIN = ("bench", "bench-secret")
 MODEL = definitions("""
   <bpmn:process id="bench" name="Bench" isExecutable="true">
     <bpmn:startEvent id="StartEvent" />
-    <bpmn:userTask id="A" name="A" camunda:candidateGroups="hunter" />
-    <bpmn:userTask id="B" name="B" camunda:candidateGroups="hunter" />
-    <bpmn:userTask id="C" name="C" camunda:candidateGroups="hunter" />
+    <bpmn:userTask id="A" name="A" camunda:assignee="bench" />
+    <bpmn:userTask id="B" name="B" camunda:assignee="bench" />
+    <bpmn:userTask id="C" name="C" camunda:assignee="bench" />
     <bpmn:endEvent id="EndEvent" />
     <bpmn:sequenceFlow id="F1" sourceRef="StartEvent" targetRef="A" />
     <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="B" />

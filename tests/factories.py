@@ -105,6 +105,159 @@ def upload(*documents: tuple[str, str | bytes]) -> list[tuple[str, tuple[str, by
             for name, doc in documents]
 
 
+def timer_wait(key: str = "wait", duration: str = "PT1S") -> str:
+    """A timer intermediate catch event between start and a user task."""
+    return definitions(f"""
+  <bpmn:process id="{key}" name="Ожидание" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:intermediateCatchEvent id="Wait" name="Пауза">
+      <bpmn:timerEventDefinition id="WaitDef">
+        <bpmn:timeDuration>{duration}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="After" name="После паузы" camunda:candidateGroups="hunter" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="After" />
+    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="Finish" />
+  </bpmn:process>""")
+
+
+def lead_sla(key: str = "lead", duration: str = "PT1S", interrupting: bool = False) -> str:
+    """"Call the lead" with a boundary timer: non-interrupting escalates to the head of sales and the hunter's
+    task stays; interrupting cancels the call and hands the lead to the head of sales."""
+    cancel = "true" if interrupting else "false"
+    return definitions(f"""
+  <bpmn:process id="{key}" name="Лид" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:userTask id="Call" name="Позвонить лиду" camunda:candidateGroups="hunter" />
+    <bpmn:boundaryEvent id="Sla" name="24 часа" attachedToRef="Call" cancelActivity="{cancel}">
+      <bpmn:timerEventDefinition id="SlaDef">
+        <bpmn:timeDuration>{duration}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="Escalate" name="Разобраться с лидом" camunda:candidateGroups="head_of_sales" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:endEvent id="EndEscalated" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Call" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Call" targetRef="Finish" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Sla" targetRef="Escalate" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Escalate" targetRef="EndEscalated" />
+  </bpmn:process>""")
+
+
+def timer_start(key: str = "daily", timer: str = "<bpmn:timeCycle>R2/PT1S</bpmn:timeCycle>") -> str:
+    """A process started by a timer start event (date, duration or cycle)."""
+    return definitions(f"""
+  <bpmn:process id="{key}" name="По расписанию" isExecutable="true">
+    <bpmn:startEvent id="Tick">
+      <bpmn:timerEventDefinition id="TickDef">{timer}</bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:userTask id="Review" name="Разобрать воронку" camunda:candidateGroups="head_of_sales" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Tick" targetRef="Review" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Review" targetRef="Finish" />
+  </bpmn:process>""")
+
+
+def payment_wait(key: str = "invoice") -> str:
+    """Waits for message "payment" correlated by the order number (property `order_id`, read from `order`)."""
+    return definitions(f"""
+  <bpmn:message id="Msg_Payment" name="payment" />
+  <bpmn:correlationProperty id="order_id" name="Order number">
+    <bpmn:correlationPropertyRetrievalExpression messageRef="Msg_Payment">
+      <bpmn:formalExpression>order</bpmn:formalExpression>
+    </bpmn:correlationPropertyRetrievalExpression>
+  </bpmn:correlationProperty>
+  <bpmn:collaboration id="Collab_{key}">
+    <bpmn:participant id="P_{key}" processRef="{key}" />
+    <bpmn:correlationKey id="Key_Order" name="order">
+      <bpmn:correlationPropertyRef>order_id</bpmn:correlationPropertyRef>
+    </bpmn:correlationKey>
+  </bpmn:collaboration>
+  <bpmn:process id="{key}" name="Счёт" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:intermediateCatchEvent id="Paid" name="Оплата получена">
+      <bpmn:messageEventDefinition id="PaidDef" messageRef="Msg_Payment" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="Ship" name="Отгрузить" camunda:candidateGroups="accounting" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Paid" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Paid" targetRef="Ship" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Ship" targetRef="Finish" />
+  </bpmn:process>""")
+
+
+def web_lead(key: str = "weblead") -> str:
+    """Started by message "lead" (a web form): the hunter qualifies it."""
+    return definitions(f"""
+  <bpmn:message id="Msg_Lead" name="lead" />
+  <bpmn:process id="{key}" name="Лид с сайта" isExecutable="true">
+    <bpmn:startEvent id="LeadIn">
+      <bpmn:messageEventDefinition id="LeadDef" messageRef="Msg_Lead" />
+    </bpmn:startEvent>
+    <bpmn:userTask id="Qualify" name="Квалифицировать" camunda:candidateGroups="hunter" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="LeadIn" targetRef="Qualify" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Qualify" targetRef="Finish" />
+  </bpmn:process>""")
+
+
+def request_invoice(key: str = "sale") -> str:
+    """Throws message "payment" to another process (with the sender's data), then ends."""
+    return definitions(f"""
+  <bpmn:message id="Msg_Payment" name="payment" />
+  <bpmn:process id="{key}" name="Продажа" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:intermediateThrowEvent id="Pay" name="Оплатить">
+      <bpmn:messageEventDefinition id="PayDef" messageRef="Msg_Payment" />
+    </bpmn:intermediateThrowEvent>
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Pay" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Pay" targetRef="Finish" />
+  </bpmn:process>""")
+
+
+def external_invoice(key: str = "billing", topic: str = "issue-invoice") -> str:
+    """An external service task (accounting system issues the invoice) with a boundary error event
+    "no_customer" that routes to a user task."""
+    return definitions(f"""
+  <bpmn:error id="Err_NoCustomer" name="No customer" errorCode="no_customer" />
+  <bpmn:process id="{key}" name="Выставление счёта" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:serviceTask id="Issue" name="Выставить счёт" camunda:type="external" camunda:topic="{topic}" />
+    <bpmn:boundaryEvent id="NoCustomer" attachedToRef="Issue">
+      <bpmn:errorEventDefinition id="NoCustomerDef" errorRef="Err_NoCustomer" />
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="Send" name="Отправить счёт" camunda:candidateGroups="accounting" />
+    <bpmn:userTask id="FixCustomer" name="Завести клиента" camunda:candidateGroups="accounting" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:endEvent id="EndFixed" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Issue" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Issue" targetRef="Send" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Send" targetRef="Finish" />
+    <bpmn:sequenceFlow id="F4" sourceRef="NoCustomer" targetRef="FixCustomer" />
+    <bpmn:sequenceFlow id="F5" sourceRef="FixCustomer" targetRef="EndFixed" />
+  </bpmn:process>""")
+
+
+def timer_at(key: str = "due") -> str:
+    """Waits until the date in variable `due` (ISO 8601), then opens a user task: exact due times for tests
+    and benchmarks."""
+    return definitions(f"""
+  <bpmn:process id="{key}" name="До даты" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:intermediateCatchEvent id="Wait">
+      <bpmn:timerEventDefinition id="WaitDef"><bpmn:timeDate>due</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="After" name="После" camunda:candidateGroups="hunter" />
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="After" />
+    <bpmn:sequenceFlow id="F3" sourceRef="After" targetRef="Finish" />
+  </bpmn:process>""")
+
+
 ROLES = ("hunter", "closer", "accounting", "account_manager", "head_of_sales", "designer", "admin")
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 ADMIN = "admin"
 HEAD_OF_SALES = "head_of_sales"
 DESIGNER = "designer"
-ROLES = ("hunter", "closer", "accounting", "account_manager", HEAD_OF_SALES, DESIGNER, ADMIN)
+EXTERNAL_WORKER = "external_worker"  # service accounts of integrations that work external tasks
+ROLES = ("hunter", "closer", "accounting", "account_manager", HEAD_OF_SALES, DESIGNER, ADMIN, EXTERNAL_WORKER)
 
 
 @dataclass(frozen=True)

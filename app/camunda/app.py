@@ -6,10 +6,22 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.camunda import errors
-from app.camunda.routes import definition, deployment, history, identity, instance, meta, task, well_known, zeebe
+from app.camunda.routes import (
+    definition,
+    deployment,
+    external_task,
+    history,
+    identity,
+    instance,
+    message,
+    meta,
+    task,
+    well_known,
+    zeebe,
+)
 
 ENGINE_REST = "/engine-rest"
-_RESOURCES = (meta, deployment, definition, instance, task, identity, history)
+_RESOURCES = (meta, deployment, definition, instance, task, message, external_task, identity, history)
 
 DESCRIPTION = """
 The Camunda 7 REST API, translated onto Voronka's services: Camunda Modeler deploys here, Camunda clients and

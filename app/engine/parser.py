@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnParser
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
@@ -158,6 +159,17 @@ class _UserTaskParser(_ExtensionsMixin, UserTaskParser):
         return enum_field
 
 
+class _BpmnMessagesMixin:
+    """Every message event gets SpiffWorkflow's plain MessageEventDefinition, as receive and send tasks do:
+    the Camunda variant evaluates a `camunda:expression` that models rarely have, nests the payload under
+    `<task>_Response`, and is a different class, so a Camunda throw event would never match a receive task.
+    Plain semantics: a thrown message carries the sender's data and correlations; a caught payload is
+    merged into the receiver's data."""
+
+    def parse_message_event(self, message_event: etree._Element) -> Any:
+        return EventDefinitionParser.parse_message_event(self, message_event)  # type: ignore[arg-type]
+
+
 def _parser_classes() -> dict[str, tuple[type, type]]:
     table = {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES}
     wrapped: dict[str, tuple[type, type]] = {}
@@ -165,10 +177,10 @@ def _parser_classes() -> dict[str, tuple[type, type]]:
         if parser_class is UserTaskParser:
             wrapped[tag] = (_UserTaskParser, spec_class)
         else:
-            wrapped[tag] = (
-                type(f"Voronka{parser_class.__name__}", (_ExtensionsMixin, parser_class), {}),
-                spec_class,
-            )
+            mixins: tuple[type, ...] = (_ExtensionsMixin,)
+            if issubclass(parser_class, EventDefinitionParser):
+                mixins += (_BpmnMessagesMixin,)
+            wrapped[tag] = (type(f"Voronka{parser_class.__name__}", (*mixins, parser_class), {}), spec_class)
     return wrapped
 
 

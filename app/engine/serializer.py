@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
@@ -29,6 +30,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
@@ -112,18 +114,21 @@ class _WorkflowConverter(BpmnWorkflowConverter):
 
 
 def _build_registry() -> Any:
-    registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+    # The Camunda config has no converter for plain service tasks (ours are external tasks).
+    config = {**CAMUNDA_CONFIG, ServiceTask: BpmnTaskSpecConverter}
+    registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
-    # Camunda's external service tasks parse to the library's plain ServiceTask, which no config registers.
-    BpmnTaskSpecConverter(ServiceTask, registry)
     _TaskConverter(Task, registry)
     _WorkflowConverter(Workflow, registry, typename="BpmnWorkflow")
     _SubWorkflowConverter(SubWorkflow, registry, typename="BpmnSubWorkflow")
+    # Message events are parsed as the plain MessageEventDefinition (see parser._BpmnMessagesMixin), which the
+    # Camunda configuration replaced by its own class under the same type name: restore the plain one.
+    MessageEventDefinitionConverter(MessageEventDefinition, registry)
     for base, safe in DEPTH_SAFE_SPECS.items():
         # Same converter and type name as the library class: stored specs stay readable by plain SpiffWorkflow,
         # and restoring them builds the depth-safe class directly.
-        CAMUNDA_CONFIG[base](safe, registry, typename=registry.typenames[base])
+        config[base](safe, registry, typename=registry.typenames[base])
     return registry
 
 

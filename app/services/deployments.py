@@ -33,7 +33,14 @@ def deploy(ctx: AppContext, *, files: list[tuple[str, bytes]], actor: Actor, nam
     parsed = parse_bpmn_files(files, max_bytes=ctx.settings.max_upload_bytes)
     _check_expressions(parsed)
     with ctx.db.transaction() as session:
-        return _store(session, parsed, actor=actor, name=name or files[0][0], source=source)
+        result = _store(session, parsed, actor=actor, name=name or files[0][0], source=source)
+        if result.created:
+            from app.services.start_events import register_start_events
+
+            for definition in result.definitions:
+                if definition.deployment is result.deployment:  # a new version, not an unchanged one
+                    register_start_events(ctx, session, definition)
+        return result
 
 
 def _check_sizes(ctx: AppContext, files: list[tuple[str, bytes]]) -> None:

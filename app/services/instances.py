@@ -27,7 +27,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.recording import add_event, record_step
-from app.services.variables import check_variables
+from app.services.variables import check_variables, validate_form
 
 
 @dataclass
@@ -40,21 +40,31 @@ class InstanceView:
 
 def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    definition_id: str | None = None, business_key: str | None = None,
-                   variables: dict[str, Any] | None = None) -> InstanceView:
+                   variables: dict[str, Any] | None = None, submit_start_form: bool = False) -> InstanceView:
+    """`submit_start_form`: the variables are the definition's start form as filled in by a person, so they are
+    checked against it (required fields, types, ranges) like a task's form."""
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     with ctx.db.transaction() as session:
         definition = find_definition(session, definition_id=definition_id, key=definition_key)
         require_may_start(actor, definition)
+        if submit_start_form:
+            variables = validate_form(definition.start_form, variables)
         instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
                                     variables=variables)
         return _view(session, instance, actor)
 
 
 def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
-                     business_key: str | None, variables: dict[str, Any]) -> ProcessInstance:
-    """Start inside the caller's transaction (also used by message start events)."""
+                     business_key: str | None, variables: dict[str, Any], start_event: str | None = None,
+                     correlations: dict[str, Any] | None = None, event_data: dict[str, Any] | None = None,
+                     trigger: tuple[EventKind, dict[str, Any]] | None = None) -> ProcessInstance:
+    """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
+    events); without it a process lacking a none start event fires its only start event."""
     runtime = ctx.runtimes.get(session, definition.id)
-    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps)
+    if start_event is None:
+        start_event = runner.manual_start_event(runtime)
+    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
+                        correlations=correlations)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -64,8 +74,13 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     session.add(instance)
     session.flush()
     add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
-              data={"variables": variables, "business_key": business_key, "version": definition.version})
-    record_step(session, instance, step, actor=actor, limits=ctx.limits)
+              element_id=start_event,
+              data={"variables": variables, "business_key": business_key, "version": definition.version,
+                    **(event_data or {})})
+    if trigger is not None:  # what started it (a timer firing, a message) comes before what it caused
+        add_event(session, instance, trigger[0], actor=actor, at=now, element_id=start_event, data=trigger[1])
+    thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    _after_step(ctx, session, instance, thrown, actor=actor)
     return instance
 
 
@@ -76,7 +91,18 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
     step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
-    return record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
+    _after_step(ctx, session, instance, thrown, actor=actor)
+    return thrown
+
+
+def _after_step(ctx: AppContext, session: Session, instance: ProcessInstance,
+                thrown: list[runner.ThrownMessage], *, actor: Actor) -> None:
+    """Messages move between instances in the same transaction: route what this one threw, and hand it
+    any buffered message it now waits for."""
+    from app.services import messages  # messages starts and advances instances through this module
+
+    messages.after_step(ctx, session, instance, thrown, actor=actor)
 
 
 def get_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> InstanceView:
@@ -95,7 +121,8 @@ def readable_instance(session: Session, actor: Actor, instance_id: str) -> Proce
 def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    business_key: str | None = None, status: str | None = None,
                    started_after: datetime | None = None, started_before: datetime | None = None,
-                   limit: int = 50, offset: int = 0, definition_id: str | None = None,
+                   search: str | None = None, limit: int = 50, offset: int = 0,
+                   definition_id: str | None = None,
                    instance_ids: list[str] | None = None, statuses: list[str] | None = None,
                    business_key_like: str | None = None, started_by: str | None = None,
                    oldest_first: bool = False) -> tuple[list[InstanceView], int]:
@@ -119,6 +146,8 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         query = query.where(ProcessInstance.business_key == business_key)
     if status:
         query = query.where(ProcessInstance.status == status)
+    if search:
+        query = query.where(func.lower(ProcessInstance.business_key).like(f"%{search.lower()}%"))
     if started_after:
         query = query.where(ProcessInstance.started_at >= started_after)
     if started_before:
@@ -153,17 +182,27 @@ def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instan
     """After the cause of an incident is fixed, run the failed step again."""
     if not actor.is_admin:
         raise Forbidden("retrying an incident requires the admin role")
+    from app.services.jobs import reset_job_for_retry
+
     with ctx.db.transaction() as session:
         instance = readable_instance(session, actor, instance_id)
         if instance.status != InstanceStatus.FAILED:
             raise Conflict(f"instance {instance_id} has no open incident (status {instance.status})")
         now = utcnow()
+        engine_failure = False
         for incident in instance.incidents:
             if incident.resolved_at is None:
                 incident.resolved_at = now
                 add_event(session, instance, EventKind.INCIDENT_RESOLVED, actor=actor, at=now,
                           element_id=incident.element_id, data={"incident_id": incident.id})
-        advance(ctx, session, instance, runner.retry_failed(), actor=actor)
+                if incident.job_id is not None:
+                    reset_job_for_retry(session, incident.job_id, retries=1)  # a failed job runs again
+                else:
+                    engine_failure = True
+        if engine_failure:
+            advance(ctx, session, instance, runner.retry_failed(), actor=actor)
+        elif instance.status == InstanceStatus.FAILED:
+            instance.status = InstanceStatus.RUNNING
         return _view(session, instance, actor)
 
 

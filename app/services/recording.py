@@ -40,10 +40,12 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
     instance.state = step.state
     instance.variables = step.data
     instance.updated_at = now
+    jobs = list(session.scalars(select(Job).where(Job.instance_id == instance.id)))
+    _record_timer_firings(session, instance, step, jobs, actor=actor, at=now)
     _record_finished_elements(session, instance, step, actor=actor, at=now)
     failure = step.failure
     failure = _sync_tasks(session, instance, step, actor=actor, at=now, limits=limits) or failure
-    _sync_jobs(session, instance, step)
+    _sync_jobs(session, instance, step, jobs)
     _sync_subscriptions(session, instance, step)
     if failure is not None:
         instance.status = InstanceStatus.FAILED
@@ -57,9 +59,16 @@ def record_step(session: Session, instance: ProcessInstance, step: Step, *, acto
         instance.outcome = step.end_properties.get("outcome") or instance.outcome
         add_event(session, instance, EventKind.INSTANCE_COMPLETED, actor=actor, at=now,
                   data={"outcome": instance.outcome} if instance.outcome else {})
-    elif instance.status == InstanceStatus.FAILED:
+    elif instance.status == InstanceStatus.FAILED and not has_open_incidents(session, instance):
         instance.status = InstanceStatus.RUNNING
     return step.thrown
+
+
+def has_open_incidents(session: Session, instance: ProcessInstance) -> bool:
+    """Unresolved incidents other than those pending in this session (a job out of retries keeps its own)."""
+    session.flush()
+    return session.scalar(select(Incident.id).where(Incident.instance_id == instance.id,
+                                                    Incident.resolved_at.is_(None)).limit(1)) is not None
 
 
 def add_event(session: Session, instance: ProcessInstance, kind: EventKind, *, actor: Actor | None,
@@ -142,8 +151,30 @@ def _new_task_row(instance: ProcessInstance, task: OpenTask, *, at: datetime, li
     return row
 
 
-def _sync_jobs(session: Session, instance: ProcessInstance, step: Step) -> None:
-    existing = {(j.kind, j.task_id): j for j in session.scalars(select(Job).where(Job.instance_id == instance.id))}
+def _record_timer_firings(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job], *,
+                          actor: Actor, at: datetime) -> None:
+    """One timer_fired per timer that fired in this step, whoever ran it: the worker, any request (the engine
+    fires due timers before every step), or the step that reached a timer already due (a past date). A cycle
+    that fired moved on to its next due time instead of completing."""
+    by_task = {j.task_id: j for j in jobs if j.kind == JobKind.TIMER}
+    next_due = {t.task_id: t.due_at for t in step.timers}
+    worker = session.info.get("worker_id")
+    fired: list[tuple[str, str, Job | None]] = [(e.task_id, e.element_id, by_task.get(e.task_id))
+                                                for e in step.finished_elements if e.timer]
+    fired += [(task_id, job.element_id, job) for task_id, job in by_task.items()
+              if task_id in next_due and job.due_at is not None and next_due[task_id] != job.due_at
+              and job.due_at <= at]
+    for task_id, element_id, job in fired:
+        data: dict[str, Any] = {"job_id": None, "due_at": None, "worker": None, "lag_ms": None}
+        if job is not None and job.due_at is not None:
+            data = {"job_id": job.id, "due_at": job.due_at.isoformat(), "worker": worker,
+                    "lag_ms": round((at - job.due_at).total_seconds() * 1000, 1)}
+        add_event(session, instance, EventKind.TIMER_FIRED, actor=actor, at=at, task_id=task_id,
+                  element_id=element_id, data=data)
+
+
+def _sync_jobs(session: Session, instance: ProcessInstance, step: Step, jobs: list[Job]) -> None:
+    existing = {(j.kind, j.task_id): j for j in jobs}
     wanted: dict[tuple[str, str], Job] = {}
     for timer in step.timers:
         wanted[(JobKind.TIMER, timer.task_id)] = Job(
@@ -159,20 +190,24 @@ def _sync_jobs(session: Session, instance: ProcessInstance, step: Step) -> None:
         elif job.kind == JobKind.TIMER and job.due_at != wanted[key].due_at:
             job.due_at = wanted[key].due_at  # a cycle timer moved on to its next firing
             job.state = JobState.READY
+            job.lock_owner = job.lock_expires_at = None
+            job.retries = None
     for key, job in wanted.items():
         if key not in existing:
             session.add(job)
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, step: Step) -> None:
-    existing = {s.task_id: s for s in session.scalars(
+    existing = {(s.task_id, s.message_name): s for s in session.scalars(
         select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))}
-    wanted = {w.task_id: w for w in step.message_waits}
-    for task_id, sub in existing.items():
-        if task_id not in wanted:
+    wanted = {(w.task_id, w.message_name): w for w in step.message_waits}
+    for key, sub in existing.items():
+        if key not in wanted:
             session.delete(sub)
-    for task_id, wait in wanted.items():
-        if task_id not in existing:
+        elif sub.correlation != wanted[key].correlation:
+            sub.correlation = wanted[key].correlation  # the data a retrieval expression reads has changed
+    for key, wait in wanted.items():
+        if key not in existing:
             session.add(MessageSubscription(
                 message_name=wait.message_name, instance_id=instance.id, business_key=instance.business_key,
-                task_id=task_id, element_id=wait.element_id, correlation={}))
+                task_id=wait.task_id, element_id=wait.element_id, correlation=wait.correlation))

@@ -170,10 +170,12 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('instance_id', sa.String(length=36), nullable=False),
-    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=True),
+    sa.Column('definition_id', sa.String(length=36), nullable=True),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
     sa.Column('element_id', sa.String(length=255), nullable=False),
     sa.Column('due_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('schedule', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('topic', sa.String(length=255), nullable=True),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('lock_owner', sa.String(length=255), nullable=True),
@@ -182,10 +184,12 @@ def upgrade() -> None:
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('error_details', sa.Text(), nullable=True),
     sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_job_definition_id_process_definition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_job_instance_id_process_instance'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job'))
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_job_ready_due', ['kind', 'due_at'], unique=False, postgresql_where=sa.text("state <> 'failed'"), sqlite_where=sa.text("state <> 'failed'"))
         batch_op.create_index('ix_job_topic', ['topic', 'state'], unique=False)
@@ -273,6 +277,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_job_topic')
         batch_op.drop_index('ix_job_ready_due', postgresql_where=sa.text("state <> 'failed'"), sqlite_where=sa.text("state <> 'failed'"))
         batch_op.drop_index(batch_op.f('ix_job_instance_id'))
+        batch_op.drop_index(batch_op.f('ix_job_definition_id'))
 
     op.drop_table('job')
     with op.batch_alter_table('incident', schema=None) as batch_op:

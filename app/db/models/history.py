@@ -30,6 +30,7 @@ class EventKind(enum.StrEnum):
     MESSAGE_THROWN = "message_thrown"
     EXTERNAL_TASK_COMPLETED = "external_task_completed"
     EXTERNAL_TASK_FAILED = "external_task_failed"
+    EXTERNAL_TASK_BPMN_ERROR = "external_task_bpmn_error"
     INCIDENT_CREATED = "incident_created"
     INCIDENT_RESOLVED = "incident_resolved"
     VARIABLES_CHANGED = "variables_changed"

@@ -13,8 +13,9 @@ from app.db.base import Base, new_id, utcnow
 
 
 class JobKind(enum.StrEnum):
-    TIMER = "timer"
-    EXTERNAL = "external"
+    TIMER = "timer"  # a waiting timer of an instance
+    START_TIMER = "start_timer"  # a timer start event of a definition: each firing starts an instance
+    EXTERNAL = "external"  # an external service task waiting for a worker outside the server
 
 
 class JobState(enum.StrEnum):
@@ -34,10 +35,18 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=JobState.READY)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[str] = mapped_column(String(36))  # the waiting SpiffWorkflow task
+    instance_id: Mapped[str | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    # Start timers belong to a definition version and have no instance.
+    definition_id: Mapped[str | None] = mapped_column(
+        ForeignKey("process_definition.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the waiting SpiffWorkflow task
     element_id: Mapped[str] = mapped_column(String(255))
     due_at: Mapped[datetime | None]
+    # A start timer cycle: {"cycles": left after this firing (-1 = forever), "seconds": between firings}.
+    schedule: Mapped[dict[str, Any] | None]
     topic: Mapped[str | None] = mapped_column(String(255))
     priority: Mapped[int] = mapped_column(default=0)
     lock_owner: Mapped[str | None] = mapped_column(String(255))

@@ -80,5 +80,5 @@ def test_each_role_sees_and_works_only_its_tasks(ctx: object, admin_http: httpx.
     with _as(server_url, "closer") as closer:
         assert closer.post(f"/task/{closer_task['id']}/unclaim").status_code == 204
     with httpx.Client(base_url=f"{server_url}/engine-rest", timeout=5) as anonymous:
-        for path in ("/task", "/process-definition", "/history/task", "/user"):
+        for path in ("/task", "/process-definition", "/history/task", "/external-task", "/user"):
             assert anonymous.get(path).status_code == 401, path

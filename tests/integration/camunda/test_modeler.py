@@ -87,8 +87,11 @@ def test_modeler_deploys_redeploys_and_starts(engine_rest: str, server_url: str)
         assert [d["id"] for d in listed] == [body["id"]]
 
         links = httpx.get(f"{server_url}/.well-known/camunda-automation-platform/webapps", timeout=5).json()
-        assert links["cockpitUrl"] == f"{server_url}/ui/"
         assert set(links) == {"adminUrl", "cockpitUrl", "tasklistUrl"}
+        assert links["tasklistUrl"] == f"{server_url}/ui/inbox"
+        # The modeler appends `process-instance/{id}` to cockpitUrl: it lands on the deal's page.
+        opened = httpx.get(f"{links['cockpitUrl']}process-instance/{instance['id']}", timeout=5)
+        assert opened.status_code == 303 and opened.headers["location"] == f"/ui/deals/{instance['id']}"
 
 
 def test_modeler_shows_unrunnable_models_as_parse_errors_naming_elements(engine_rest: str) -> None:

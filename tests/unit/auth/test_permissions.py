@@ -49,9 +49,10 @@ def test_head_of_sales_reads_everything_but_works_only_as_candidate_or_assignee(
     assert may_work_task(HEAD, task(assignee="boss"))
 
 
-def test_admin_reads_all_and_may_work_unassigned_tasks() -> None:
-    assert may_read_task(ADMIN, task()) and may_work_task(ADMIN, task())
+def test_admin_reads_all_but_works_only_tasks_assigned_to_them() -> None:
+    assert may_read_task(ADMIN, task()) and not may_work_task(ADMIN, task())
     assert not may_work_task(ADMIN, task(assignee="kolya"))
+    assert may_work_task(ADMIN, task(assignee=ADMIN.username))
 
 
 def test_who_completed_a_task_still_reads_it_but_candidates_of_a_closed_task_do_not() -> None:

@@ -1,0 +1,46 @@
+"""Deals (process instances): the list with status, current step and stage; one deal with its diagram,
+variables, history timeline and incidents."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.db.models import InstanceStatus
+from app.services import catalog, instances
+from app.ui.deps import Context, PageActor
+from app.ui.diagram import instance_diagram
+from app.ui.funnel import EVENTS, STAGES, STATUSES
+from app.ui.rendering import PageRoute, render
+from app.ui.vocabulary import vocabularies
+
+router = APIRouter(route_class=PageRoute)
+PAGE_SIZE = 50
+
+
+@router.get("/deals")
+def deal_list(request: Request, ctx: Context, actor: PageActor) -> Response:
+    params = request.query_params
+    status = params.get("status", "")
+    status = status if status in set(InstanceStatus) else ""
+    process = params.get("process", "")[:255]
+    q = params.get("q", "")[:100]
+    page_text = params.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10_000 else 1
+    views, total = instances.list_instances(ctx, actor=actor, status=status or None, definition_key=process or None,
+                                            search=q.strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render(request, "deals.html", actor=actor, views=views, total=total, page=page, page_size=PAGE_SIZE,
+                  params={"status": status, "process": process, "q": q},
+                  names=catalog.process_names(ctx, actor=actor), statuses=STATUSES, stages=STAGES)
+
+
+@router.get("/deals/{instance_id}")
+def deal(request: Request, ctx: Context, actor: PageActor, instance_id: str) -> Response:
+    view = instances.get_instance(ctx, actor=actor, instance_id=instance_id)
+    history = instances.instance_history(ctx, actor=actor, instance_id=instance_id)
+    instance = view.instance
+    return render(request, "deal.html", actor=actor, view=view, instance=instance, history=history,
+                  words=vocabularies.get(ctx, actor, instance.definition_id),
+                  variables=sorted(instance.variables.items()), statuses=STATUSES, stages=STAGES, events=EVENTS,
+                  diagram=instance_diagram(instance.definition_key, view.definition_version, history=history,
+                                           open_tasks=view.open_tasks, incidents=view.incidents))
