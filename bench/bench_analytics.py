@@ -234,8 +234,10 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="an empty PostgreSQL database")
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reuse", action="store_true", help="measure the deals a previous run generated")
     args = parser.parse_args()
-    ctx = generate(args.url, args.deals)
+    ctx = (AppContext(Settings(database_url=args.url, embedded_worker=False, _env_file=None)) if args.reuse
+           else generate(args.url, args.deals))
     try:
         measure(ctx, args.runs)
         explain(args.url)

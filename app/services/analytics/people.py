@@ -68,9 +68,7 @@ def _figures(session: Session, scope: Scope, key: Any, *, by_role: bool) -> dict
     work = seconds_between(d, claimed, Task.completed_at)
 
     def tasks(*columns: Any) -> Any:
-        query = (select(*columns).select_from(Task)
-                 .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-                 .where(*task_conditions(scope), Task.completed_by.is_not(None)))
+        query = select(*columns).select_from(Task).where(*task_conditions(scope), Task.completed_by.is_not(None))
         if by_role:
             query = query.join(TaskCandidate, and_(TaskCandidate.task_id == Task.id,
                                                    TaskCandidate.kind == CandidateKind.GROUP))

@@ -151,6 +151,12 @@ def instance_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def needs_instance(scope: Scope) -> bool:
+    """Whether task or history figures must join the instance row (a version or a lead filter)."""
+    f = scope.filters
+    return f.version is not None or any(getattr(f, name) is not None for name in LEAD_FILTERS)
+
+
 def in_period(scope: Scope, column: Any) -> list[ColumnElement[bool]]:
     conditions = []
     if scope.filters.start is not None:

@@ -18,6 +18,7 @@ from app.services.analytics.scope import (
     in_period,
     instance_conditions,
     manager_tasks,
+    needs_instance,
     resolve,
 )
 from app.services.analytics.sql import percentile_rows, rounded, seconds_between
@@ -110,7 +111,9 @@ def _summary(rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 def task_conditions(scope: Scope) -> list[Any]:
     """Completed tasks of the selected deals, completed in the period (the manager's own, with a manager)."""
     conditions = [Task.definition_key == scope.filters.definition_key, Task.state == TaskState.COMPLETED,
-                  *in_period(scope, Task.completed_at), *instance_conditions(scope)]
+                  *in_period(scope, Task.completed_at)]
+    if needs_instance(scope):  # else the task's own definition key is enough: no join with the instances
+        conditions.append(Task.instance_id.in_(select(ProcessInstance.id).where(*instance_conditions(scope))))
     if scope.filters.manager is not None:
         conditions.append(Task.completed_by == scope.filters.manager)
     return conditions
@@ -124,7 +127,6 @@ def task_rows(session: Session, scope: Scope) -> list[dict[str, Any]]:
                        seconds_between(d, Task.created_at, claimed).label("wait"),
                        seconds_between(d, claimed, Task.completed_at).label("work"),
                        seconds_between(d, Task.created_at, Task.completed_at).label("total"))
-                .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
                 .where(*task_conditions(scope)))
     figures = percentile_rows(session, per_task, ["element_id"], ["wait", "work", "total"])
     rows = []
@@ -146,13 +148,13 @@ def task_rows(session: Session, scope: Scope) -> list[dict[str, Any]]:
 def bottleneck_rows(session: Session, scope: Scope, limit: int) -> list[dict[str, Any]]:
     """The slowest steps: by median time from a task's creation to its completion, with what is open now."""
     rows = task_rows(session, scope)
-    open_conditions = [Task.definition_key == scope.filters.definition_key, Task.state == TaskState.OPEN,
-                       *instance_conditions(scope)]
+    open_conditions = [Task.definition_key == scope.filters.definition_key, Task.state == TaskState.OPEN]
+    if needs_instance(scope):
+        open_conditions.append(Task.instance_id.in_(select(ProcessInstance.id).where(*instance_conditions(scope))))
     if scope.filters.manager is not None:
         open_conditions.append(and_(manager_tasks(scope.filters.manager)))
     open_now = {r.element_id: r for r in session.execute(
         select(Task.element_id, func.count().label("n"), func.min(Task.created_at).label("oldest"))
-        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
         .where(*open_conditions).group_by(Task.element_id)).all()}
     by_element = {r["element_id"]: r for r in rows}
     for element_id in set(open_now) - set(by_element):

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.db.models import ProcessDefinition, ProcessInstance, Task
+from app.db.models import ProcessDefinition, Task
 from app.errors import Problem, ValidationFailed
 from app.services.analytics.funnel import funnel_in
 from app.services.analytics.regulation import sla_in
@@ -101,8 +101,7 @@ def _aux_share(session: Session, scope: Scope) -> float | None:
     main, auxiliary = session.execute(
         select(func.coalesce(func.sum(case((Task.work_kind == "main", work), else_=0.0)), 0.0),
                func.coalesce(func.sum(case((Task.work_kind == "auxiliary", work), else_=0.0)), 0.0))
-        .select_from(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .where(*task_conditions(scope))).one()
+        .select_from(Task).where(*task_conditions(scope))).one()
     total = float(main) + float(auxiliary)
     return round(float(auxiliary) / total, 4) if total else None
 
