@@ -216,6 +216,20 @@ def payment_or_reminder(key: str = "dunning", duration: str = "PT1H") -> str:
   </bpmn:process>""")
 
 
+def won_with_repeat(key: str = "won", payload: str | None = "{'company': company, 'source': 'repeat'}") -> str:
+    """A deal that ends by throwing "repeat" with the payload expression `payload` (camunda:expression)."""
+    expression = f' camunda:expression="{payload}"' if payload is not None else ""
+    return definitions(f"""
+  <bpmn:message id="Msg_Repeat" name="repeat" />
+  <bpmn:process id="{key}" name="Сделка" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:endEvent id="Won">
+      <bpmn:messageEventDefinition id="WonDef" messageRef="Msg_Repeat"{expression} />
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Won" />
+  </bpmn:process>""")
+
+
 def web_lead(key: str = "weblead") -> str:
     """Started by message "lead" (a web form): the hunter qualifies it."""
     return definitions(f"""
