@@ -37,9 +37,14 @@ def negotiate(desk: SalesDesk, deal: str, decision: str = "agreed", **extra: Any
     desk.work(deal, "Task_Negotiate", "closer", decision=decision, **extra)
 
 
-def contract(desk: SalesDesk, deal: str, *, amount: int = 1_140_000) -> None:
+def contract(desk: SalesDesk, deal: str, *, amount: int = 1_140_000, rework: bool = False) -> None:
+    """Price, terms, the contract drafted, approved by the head of sales (after one rework with `rework`), signed."""
     desk.work(deal, "Task_CalculatePrice", "closer", deal_amount=amount, price_calculation="Цена минус 5 %")
     desk.work(deal, "Task_ChooseTerms", "closer", payment_terms="partial_prepayment", delivery_terms="30 дней")
+    if rework:
+        desk.work(deal, "Task_DraftContract", "closer", contract_number="Д-2030/17-черновик")
+        desk.work(deal, "Task_ApproveContract", "head_of_sales", contract_approved=False,
+                  contract_comment="Нет пункта о штрафах")
     desk.work(deal, "Task_DraftContract", "closer", contract_number="Д-2030/17")
     desk.work(deal, "Task_ApproveContract", "head_of_sales", contract_approved=True)
     desk.work(deal, "Task_SignContract", "closer", contract_signed_date="2030-06-03")
@@ -71,10 +76,11 @@ def fulfil_and_retain(desk: SalesDesk, deal: str, *, repeat_order: bool = False)
               repeat_order_note="Ещё два склада" if repeat_order else "")
 
 
-def after_handover(desk: SalesDesk, deal: str, company: str, *, repeat_order: bool = False) -> None:
+def after_handover(desk: SalesDesk, deal: str, company: str, *, repeat_order: bool = False,
+                   contract_rework: bool = False) -> None:
     """From the closer's negotiation to the end of retention, everything agreed and paid on time."""
     negotiate(desk, deal, objections="Дорого: сняли через ROI")
-    contract(desk, deal)
+    contract(desk, deal, rework=contract_rework)
     invoice(desk, deal, company)
     pay(desk, deal, company)
     fulfil_and_retain(desk, deal, repeat_order=repeat_order)

@@ -69,6 +69,7 @@ def test_standard_client_deal_is_won_through_every_stage(desk: SalesDesk) -> Non
 
 def test_web_lead_with_a_big_discount_and_a_tender_is_won_after_the_head_of_sales_approves(
         desk: SalesDesk) -> None:
+    """The head of sales sends back both the discount and the contract once before approving them."""
     company = "АО «Техносфера»"
     deal = desk.capture_lead(company, source="yandex_direct", segment="enterprise")
     assert desk.instance(deal)["started_by"] == "accounting_system"
@@ -83,18 +84,21 @@ def test_web_lead_with_a_big_discount_and_a_tender_is_won_after_the_head_of_sale
     desk.work(deal, "Task_PrepareTenderDocs", "hunter", tender_platform="roseltorg", tender_number="32412345678",
               tender_deadline="2030-06-15", tender_docs_submitted=True)
     play.warm_up(desk, deal)
-    play.after_handover(desk, deal, company)
+    play.after_handover(desk, deal, company, contract_rework=True)
 
+    rework = ["Task_DraftContract", "Task_ApproveContract", "Gateway_ContractApproved"]
+    closing = CLOSING[:4] + rework + CLOSING[4:]
     assert desk.path(deal) == [
         "StartEvent_LeadCaptured", *WARMING[1:],
         "Task_PrepareProposal", "Gateway_DiscountCheck", "Task_ApproveDiscount", "Gateway_DiscountApproved",
         "Task_PrepareProposal", "Gateway_DiscountCheck", "Task_ApproveDiscount", "Gateway_DiscountApproved",
         "Gateway_Tender", "Task_PrepareTenderDocs",
-        "Task_PreliminaryNegotiations", "Task_HandOverToCloser", *CLOSING, *PAYMENT, *RETENTION, "End_Won"]
+        "Task_PreliminaryNegotiations", "Task_HandOverToCloser", *closing, *PAYMENT, *RETENTION, "End_Won"]
     decisions = desk.decisions(deal)
     assert decisions["Gateway_DiscountCheck"] == ["Task_ApproveDiscount", "Task_ApproveDiscount"]
     assert decisions["Gateway_DiscountApproved"] == ["Gateway_ProposalJoin", "Gateway_DiscountJoin"]
     assert decisions["Gateway_Tender"] == ["Task_PrepareTenderDocs"]
+    assert decisions["Gateway_ContractApproved"] == ["Gateway_ContractJoin", "Task_SignContract"]
     assert desk.stages(deal) == play.ALL_STAGES
     approvals = [s for s in desk.worked[deal] if s.element_id == "Task_ApproveDiscount"]
     assert [(s.role, s.funnel_stage, s.work_kind) for s in approvals] == [("head_of_sales", "proposal",
@@ -106,6 +110,7 @@ def test_web_lead_with_a_big_discount_and_a_tender_is_won_after_the_head_of_sale
         15, True, "Согласовано")
     assert (variables["is_tender"], variables["tender_platform"], variables["tender_docs_submitted"]) == (
         True, "roseltorg", True)
+    assert (variables["contract_number"], variables["contract_approved"]) == ("Д-2030/17", True)
 
 
 def test_disqualified_lead_ends_lost_at_qualification_with_its_reason(desk: SalesDesk) -> None:
