@@ -26,6 +26,7 @@ from app.api.routes import (
     users,
 )
 from app.auth.basic import CredentialCache
+from app.camunda.app import mount as mount_camunda
 from app.db.migrate import schema_is_current, upgrade
 from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin, ensure_role_groups
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
                    incidents.router):
         app.include_router(router, prefix="/api/v1")
+    mount_camunda(app)
     mount_ui(app)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

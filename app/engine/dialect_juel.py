@@ -39,6 +39,12 @@ _JAVA_METHODS = {
     "startsWith": "startswith",
     "endsWith": "endswith",
 }
+# Camunda's Joda-Time helper `${dateTime().plusDays(2).toDate()}` (its documented due-date idiom).
+_JODA_SHIFTS = {
+    "plusDays": ("days", 1), "plusWeeks": ("days", 7), "plusHours": ("hours", 1), "plusMinutes": ("minutes", 1),
+    "plusSeconds": ("seconds", 1), "minusDays": ("days", 1), "minusWeeks": ("days", 7),
+    "minusHours": ("hours", 1), "minusMinutes": ("minutes", 1), "minusSeconds": ("seconds", 1),
+}
 
 
 class JuelParser(ExpressionParser):
@@ -140,6 +146,14 @@ class JuelParser(ExpressionParser):
             return compare(args[0], ast.In(), obj, tok)
         if name == "equals" and len(args) == 1:
             return compare(obj, ast.Eq(), args[0], tok)
+        if name in _JODA_SHIFTS and len(args) == 1:
+            unit, factor = _JODA_SHIFTS[name]
+            amount = args[0] if factor == 1 else at(ast.BinOp(left=args[0], op=ast.Mult(),
+                                                              right=at(ast.Constant(factor), tok)), tok)
+            op: ast.operator = ast.Add() if name.startswith("plus") else ast.Sub()
+            return at(ast.BinOp(left=obj, op=op, right=call(unit, [amount], tok)), tok)
+        if name == "toDate" and not args:
+            return obj
         if (
             isinstance(obj, ast.Name)
             and obj.id == "execution"
@@ -161,7 +175,10 @@ class JuelParser(ExpressionParser):
             self.advance()
             if self.at("("):
                 self.advance()
-                return call(tok.value, self.items(")"), tok)
+                args = self.items(")")
+                if tok.value == "dateTime" and not args:  # Joda-Time's current instant
+                    return call("now", [], tok)
+                return call(tok.value, args, tok)
             return name_node(tok.value, tok)
         if self.at("("):
             self.advance()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.auth.permissions import require_can_deploy
-from app.db.models import Deployment, ProcessDefinition
+from app.auth.permissions import require_admin, require_can_deploy
+from app.db.models import Deployment, InstanceStatus, ProcessDefinition, ProcessInstance
 from app.engine.parser import ParsedProcess, parse_bpmn_files
 from app.engine.script_engine import check_spec_expressions
 from app.engine.serializer import dump_spec
-from app.errors import InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
+from app.errors import Conflict, InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
 from app.services.context import AppContext
 
 
@@ -119,20 +120,45 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     )
 
 
+DEFINITION_SORTS = {"key": ProcessDefinition.key, "name": ProcessDefinition.name,
+                    "version": ProcessDefinition.version, "id": ProcessDefinition.id,
+                    "deployment": ProcessDefinition.deployment_id, "created": ProcessDefinition.created_at}
+
+
 def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True, key: str | None = None,
-                     limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+                     limit: int = 100, offset: int = 0, key_like: str | None = None, name: str | None = None,
+                     name_like: str | None = None, version: int | None = None, deployment_id: str | None = None,
+                     definition_ids: list[str] | None = None, keys: list[str] | None = None,
+                     sort: str | None = None, descending: bool = False) -> tuple[list[ProcessDefinition], int]:
+    """Definitions, filtered; `*_like` take SQL patterns with `%` (Camunda's convention)."""
+    if sort is not None and sort not in DEFINITION_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(DEFINITION_SORTS)}")
     with ctx.db.transaction() as session:
         query = select(ProcessDefinition)
         if key is not None:
             query = query.where(ProcessDefinition.key == key)
+        for column, value in ((ProcessDefinition.name, name), (ProcessDefinition.version, version),
+                              (ProcessDefinition.deployment_id, deployment_id)):
+            if value is not None:
+                query = query.where(column == value)
+        for column, pattern in ((ProcessDefinition.key, key_like), (ProcessDefinition.name, name_like)):
+            if pattern is not None:
+                query = query.where(column.like(pattern))
+        if definition_ids is not None:
+            query = query.where(ProcessDefinition.id.in_(definition_ids))
+        if keys is not None:
+            query = query.where(ProcessDefinition.key.in_(keys))
         if latest_only:
             newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
                       .group_by(ProcessDefinition.key).subquery())
             query = query.join(newest, (newest.c.key == ProcessDefinition.key)
                                & (newest.c.v == ProcessDefinition.version))
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
-                               .limit(limit).offset(offset)).all()
+        order = [ProcessDefinition.key, ProcessDefinition.version.desc()]
+        if sort is not None:
+            column = DEFINITION_SORTS[sort]
+            order = [column.desc() if descending else column.asc(), ProcessDefinition.id]
+        rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
         return list(rows), total
 
 
@@ -168,3 +194,81 @@ def find_definition(session: Session, *, definition_id: str | None = None, key: 
     if found is None:
         raise NotFound(f"no process definition with key {key!r}" + (f" version {version}" if version else ""))
     return found
+
+
+# --- deployments as a whole: list, read, delete -------------------------------------------------------------
+
+DEPLOYMENT_SORTS = {"id": Deployment.id, "name": Deployment.name, "created": Deployment.created_at}
+
+
+@dataclass
+class DeploymentFilter:
+    deployment_id: str | None = None
+    name: str | None = None
+    name_like: str | None = None  # an SQL pattern with `%`
+    source: str | None = None
+    without_source: bool = False
+    after: datetime | None = None
+    before: datetime | None = None
+    sort: str = "created"
+    descending: bool = False
+
+
+def list_deployments(ctx: AppContext, *, actor: Actor, flt: DeploymentFilter, limit: int = 100,
+                     offset: int = 0) -> tuple[list[Deployment], int]:
+    if flt.sort not in DEPLOYMENT_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(DEPLOYMENT_SORTS)}")
+    query = select(Deployment)
+    for column, value in ((Deployment.id, flt.deployment_id), (Deployment.name, flt.name),
+                          (Deployment.source, flt.source)):
+        if value is not None:
+            query = query.where(column == value)
+    if flt.name_like is not None:
+        query = query.where(Deployment.name.like(flt.name_like))
+    if flt.without_source:
+        query = query.where(Deployment.source.is_(None))
+    if flt.after is not None:
+        query = query.where(Deployment.created_at > flt.after)
+    if flt.before is not None:
+        query = query.where(Deployment.created_at < flt.before)
+    column = DEPLOYMENT_SORTS[flt.sort]
+    with ctx.db.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(column.desc() if flt.descending else column.asc(), Deployment.id)
+                               .limit(limit).offset(offset)).all()
+        return list(rows), total
+
+
+def get_deployment(ctx: AppContext, *, actor: Actor, deployment_id: str) -> tuple[Deployment, list[ProcessDefinition]]:
+    """A deployment and the definitions (resources) it created."""
+    with ctx.db.transaction() as session:
+        deployment = session.get(Deployment, deployment_id)
+        if deployment is None:
+            raise NotFound(f"deployment {deployment_id} not found")
+        definitions = session.scalars(select(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id)
+                                      .order_by(ProcessDefinition.filename, ProcessDefinition.key)).all()
+        return deployment, list(definitions)
+
+
+def delete_deployment(ctx: AppContext, *, actor: Actor, deployment_id: str, cascade: bool = False) -> None:
+    """Delete a deployment and its definitions. Instances of them (running or finished) block the deletion
+    unless `cascade`, which deletes those instances with their tasks, jobs and history (admins only)."""
+    require_can_deploy(actor)
+    with ctx.db.transaction() as session:
+        if session.get(Deployment, deployment_id) is None:
+            raise NotFound(f"deployment {deployment_id} not found")
+        definition_ids = select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == deployment_id)
+        instances = select(ProcessInstance).where(ProcessInstance.definition_id.in_(definition_ids))
+        count = session.scalar(select(func.count()).select_from(instances.subquery())) or 0
+        if count and not cascade:
+            running = session.scalar(select(func.count()).select_from(instances.where(
+                ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.FAILED))).subquery())) or 0
+            raise Conflict(f"Deletion of deployment {deployment_id} without cascading failed: its definitions have "
+                           f"{count} process instance(s), {running} of them running; delete with cascade to remove "
+                           "them and their history too")
+        if count:
+            require_admin(actor)
+            # Tasks, jobs, subscriptions, incidents and history go with their instance (ON DELETE CASCADE).
+            session.execute(delete(ProcessInstance).where(ProcessInstance.definition_id.in_(definition_ids)))
+        session.execute(delete(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id))
+        session.execute(delete(Deployment).where(Deployment.id == deployment_id))

@@ -121,10 +121,25 @@ def readable_instance(session: Session, actor: Actor, instance_id: str) -> Proce
 def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    business_key: str | None = None, status: str | None = None,
                    started_after: datetime | None = None, started_before: datetime | None = None,
-                   search: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InstanceView], int]:
-    if status is not None and status not in set(InstanceStatus):
-        raise InvalidInput(f"status must be one of {', '.join(InstanceStatus)}")
+                   search: str | None = None, limit: int = 50, offset: int = 0,
+                   definition_id: str | None = None,
+                   instance_ids: list[str] | None = None, statuses: list[str] | None = None,
+                   business_key_like: str | None = None, started_by: str | None = None,
+                   oldest_first: bool = False) -> tuple[list[InstanceView], int]:
+    for value in [status, *(statuses or [])]:
+        if value is not None and value not in set(InstanceStatus):
+            raise InvalidInput(f"status must be one of {', '.join(InstanceStatus)}")
     query = select(ProcessInstance).where(visible_instances_clause(actor))
+    if definition_id:
+        query = query.where(ProcessInstance.definition_id == definition_id)
+    if instance_ids is not None:
+        query = query.where(ProcessInstance.id.in_(instance_ids))
+    if statuses is not None:
+        query = query.where(ProcessInstance.status.in_(statuses))
+    if business_key_like:
+        query = query.where(ProcessInstance.business_key.like(business_key_like))
+    if started_by:
+        query = query.where(ProcessInstance.started_by == started_by)
     if definition_key:
         query = query.where(ProcessInstance.definition_key == definition_key)
     if business_key:
@@ -139,8 +154,8 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         query = query.where(ProcessInstance.started_at < started_before)
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
-                               .limit(limit).offset(offset)).all()
+        started = ProcessInstance.started_at.asc() if oldest_first else ProcessInstance.started_at.desc()
+        rows = session.scalars(query.order_by(started, ProcessInstance.id).limit(limit).offset(offset)).all()
         return _views(session, list(rows), actor), total
 
 
@@ -221,3 +236,13 @@ def _views(session: Session, instances: list[ProcessInstance], actor: Actor) -> 
         select(ProcessDefinition.id, ProcessDefinition.version)
         .where(ProcessDefinition.id.in_({i.definition_id for i in instances}))).all())
     return [InstanceView(i, versions[i.definition_id], tasks[i.id], incidents[i.id]) for i in instances]
+
+
+def definition_ids_of(ctx: AppContext, *, instance_ids: list[str]) -> dict[str, str]:
+    """Instance id -> definition id, for tasks and jobs that carry only the instance (no data is read)."""
+    if not instance_ids:
+        return {}
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(ProcessInstance.id, ProcessInstance.definition_id)
+                               .where(ProcessInstance.id.in_(set(instance_ids)))).all()
+        return dict(rows)

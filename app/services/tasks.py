@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
@@ -27,6 +29,7 @@ from app.db.models import (
     TaskCandidate,
     TaskState,
     User,
+    membership,
 )
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -40,6 +43,9 @@ SORTS = {
     "due": Task.due_at,
     "priority": Task.priority,
     "name": Task.name,
+    "assignee": Task.assignee,
+    "id": Task.id,
+    "instance": Task.instance_id,
 }
 Scope = Literal["all", "mine", "groups", "inbox"]
 
@@ -60,6 +66,24 @@ class TaskFilter:
     search: str | None = None
     sort: str = "created"
     descending: bool = False
+    # Finer filters (the Camunda dialect's task queries).
+    states: list[str] | None = None
+    task_ids: list[str] | None = None
+    candidate_groups: list[str] | None = None
+    candidate_for: str | None = None  # a user's claimable tasks: named candidate or member of a candidate group
+    assigned: bool | None = None
+    assignees: list[str] | None = None
+    definition_id: str | None = None
+    definition_keys: list[str] | None = None
+    element_ids: list[str] | None = None
+    name: str | None = None
+    name_like: str | None = None  # SQL pattern with `%`
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    min_priority: int | None = None
+    max_priority: int | None = None
 
 
 def task_query(actor: Actor, flt: TaskFilter) -> Select[tuple[Task]]:
@@ -91,6 +115,38 @@ def task_query(actor: Actor, flt: TaskFilter) -> Select[tuple[Task]]:
     if flt.search:
         pattern = f"%{flt.search.lower()}%"
         query = query.where(func.lower(Task.business_key).like(pattern) | func.lower(Task.name).like(pattern))
+    return _finer_filters(query, flt)
+
+
+def _finer_filters(query: Select[tuple[Task]], flt: TaskFilter) -> Select[tuple[Task]]:
+    for column, values in ((Task.state, flt.states), (Task.id, flt.task_ids), (Task.assignee, flt.assignees),
+                           (Task.definition_key, flt.definition_keys), (Task.element_id, flt.element_ids)):
+        if values is not None:
+            query = query.where(column.in_(values))
+    if flt.candidate_groups is not None:
+        query = query.where(Task.candidates.any(
+            (TaskCandidate.kind == CandidateKind.GROUP) & TaskCandidate.name.in_(flt.candidate_groups)))
+    if flt.candidate_for is not None:
+        groups = (select(membership.c.group_id).join(User, User.id == membership.c.user_id)
+                  .where(User.username == flt.candidate_for))
+        query = query.where(Task.candidates.any(
+            ((TaskCandidate.kind == CandidateKind.USER) & (TaskCandidate.name == flt.candidate_for))
+            | ((TaskCandidate.kind == CandidateKind.GROUP) & TaskCandidate.name.in_(groups))))
+    if flt.assigned is not None:
+        query = query.where(Task.assignee.is_not(None) if flt.assigned else Task.assignee.is_(None))
+    if flt.definition_id is not None:
+        query = query.where(Task.instance_id.in_(
+            select(ProcessInstance.id).where(ProcessInstance.definition_id == flt.definition_id)))
+    if flt.name is not None:
+        query = query.where(Task.name == flt.name)
+    if flt.name_like is not None:
+        query = query.where(Task.name.like(flt.name_like))
+    bounds = ((Task.created_at, operator.gt, flt.created_after), (Task.created_at, operator.lt, flt.created_before),
+              (Task.due_at, operator.gt, flt.due_after), (Task.due_at, operator.lt, flt.due_before),
+              (Task.priority, operator.ge, flt.min_priority), (Task.priority, operator.le, flt.max_priority))
+    for column, compare, bound in bounds:
+        if bound is not None:
+            query = query.where(compare(column, bound))
     return query
 
 
