@@ -188,6 +188,48 @@ def payment_wait(key: str = "invoice") -> str:
   </bpmn:process>""")
 
 
+def payment_or_reminder(key: str = "dunning", duration: str = "PT1H") -> str:
+    """An event-based gateway: message "payment" (ship) or, after `duration`, a reminder task."""
+    return definitions(f"""
+  <bpmn:message id="Msg_Payment" name="payment" />
+  <bpmn:process id="{key}" name="Ожидание оплаты" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:eventBasedGateway id="Await" />
+    <bpmn:intermediateCatchEvent id="Paid">
+      <bpmn:messageEventDefinition id="PaidDef" messageRef="Msg_Payment" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="Overdue">
+      <bpmn:timerEventDefinition id="OverdueDef"><bpmn:timeDuration>{duration}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="Ship" name="Отгрузить" camunda:candidateGroups="accounting" />
+    <bpmn:userTask id="Remind" name="Напомнить" camunda:candidateGroups="closer" />
+    <bpmn:endEvent id="Shipped" />
+    <bpmn:endEvent id="Reminded" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Await" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Await" targetRef="Paid" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Await" targetRef="Overdue" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Paid" targetRef="Ship" />
+    <bpmn:sequenceFlow id="F5" sourceRef="Overdue" targetRef="Remind" />
+    <bpmn:sequenceFlow id="F6" sourceRef="Ship" targetRef="Shipped" />
+    <bpmn:sequenceFlow id="F7" sourceRef="Remind" targetRef="Reminded" />
+  </bpmn:process>""")
+
+
+def won_with_repeat(key: str = "won", payload: str | None = "{'company': company, 'source': 'repeat'}") -> str:
+    """A deal that ends by throwing "repeat" with the payload expression `payload` (camunda:expression)."""
+    expression = f' camunda:expression="{payload}"' if payload is not None else ""
+    return definitions(f"""
+  <bpmn:message id="Msg_Repeat" name="repeat" />
+  <bpmn:process id="{key}" name="Сделка" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:endEvent id="Won">
+      <bpmn:messageEventDefinition id="WonDef" messageRef="Msg_Repeat"{expression} />
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Won" />
+  </bpmn:process>""")
+
+
 def web_lead(key: str = "weblead") -> str:
     """Started by message "lead" (a web form): the hunter qualifies it."""
     return definitions(f"""

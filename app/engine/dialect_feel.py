@@ -125,13 +125,6 @@ class FeelParser(ExpressionParser):
             return compare(node, ast.In(), self.additive(), tok)
         return node
 
-    def additive(self) -> ast.expr:
-        node = self.multiplicative()
-        while self.at("+", "-"):
-            tok = self.advance()
-            node = binop(node, ast.Add() if tok.value == "+" else ast.Sub(), self.multiplicative(), tok)
-        return node
-
     def multiplicative(self) -> ast.expr:
         node = self.power()
         while self.at("*", "/"):

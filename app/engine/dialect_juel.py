@@ -90,13 +90,6 @@ class JuelParser(ExpressionParser):
             node = compare(node, _JUEL_REL[tok.value](), self.additive(), tok)
         return node
 
-    def additive(self) -> ast.expr:
-        node = self.multiplicative()
-        while self.at("+", "-"):
-            tok = self.advance()
-            node = binop(node, ast.Add() if tok.value == "+" else ast.Sub(), self.multiplicative(), tok)
-        return node
-
     def multiplicative(self) -> ast.expr:
         node = self.unary()
         while self.at(*_JUEL_MUL):

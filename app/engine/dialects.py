@@ -202,6 +202,17 @@ class ExpressionParser:
     def expression(self) -> ast.expr:
         raise NotImplementedError
 
+    def multiplicative(self) -> ast.expr:
+        raise NotImplementedError  # each dialect has its own operators above `+`/`-`
+
+    def additive(self) -> ast.expr:
+        """`a + b - c`: the same in JUEL and FEEL."""
+        node = self.multiplicative()
+        while self.at("+", "-"):
+            tok = self.advance()
+            node = binop(node, ast.Add() if tok.value == "+" else ast.Sub(), self.multiplicative(), tok)
+        return node
+
     def items(self, close: str) -> list[ast.expr]:
         out: list[ast.expr] = []
         while not self.at(close):

@@ -32,6 +32,7 @@ from app.engine.extensions import (
     read_form_fields,
     split_list,
 )
+from app.engine.message_payload import PayloadMessageEventDefinition
 from app.engine.unsupported import find_unsupported
 from app.engine.xml import BPMN_MODEL_NS, parse_xml
 from app.errors import InvalidModel, Problem
@@ -164,10 +165,17 @@ class _BpmnMessagesMixin:
     the Camunda variant evaluates a `camunda:expression` that models rarely have, nests the payload under
     `<task>_Response`, and is a different class, so a Camunda throw event would never match a receive task.
     Plain semantics: a thrown message carries the sender's data and correlations; a caught payload is
-    merged into the receiver's data."""
+    merged into the receiver's data. A throw or end event's `camunda:expression` chooses the payload
+    (message_payload.py)."""
 
     def parse_message_event(self, message_event: etree._Element) -> Any:
-        return EventDefinitionParser.parse_message_event(self, message_event)  # type: ignore[arg-type]
+        plain = EventDefinitionParser.parse_message_event(self, message_event)  # type: ignore[arg-type]
+        expression = message_event.get(f"{{{CAMUNDA_NS}}}expression")
+        parent = etree.QName(message_event.getparent()).localname
+        if expression and expression.strip() and parent in ("intermediateThrowEvent", "endEvent"):
+            return PayloadMessageEventDefinition(plain.name, plain.correlation_properties,
+                                                 expression=expression.strip(), description=plain.description)
+        return plain
 
 
 def _parser_classes() -> dict[str, tuple[type, type]]:

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -548,8 +549,7 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
                 continue  # a converging gateway decides nothing; its audit line would only be noise
             event = ElementEvent(str(task.id), spec.bpmn_id, spec.bpmn_name, type(spec).__name__,
                                  dict(extensions.get("properties") or {}))
-            event.timer = (isinstance(spec, CatchingEvent) and not isinstance(spec, StartEvent)
-                           and isinstance(spec.event_definition, TimerEventDefinition))
+            event.timer = _caught_a_timer(task)
             if isinstance(spec, ExclusiveGateway | InclusiveGateway):
                 event.taken = [c.task_spec.bpmn_id for c in task.children
                                if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
@@ -570,6 +570,18 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
         timers=timers, external_tasks=external, message_waits=waits, thrown=thrown, finished_elements=finished,
         failure=failure, end_properties=end_properties,
     )
+
+
+def _caught_a_timer(task: SpiffTask) -> bool:
+    """A catch event that fired on its timer. An event-based gateway holds its events' definitions itself (the
+    library moves them there) and remembers which one it caught: its timer job is the gateway's."""
+    spec = task.task_spec
+    if not isinstance(spec, CatchingEvent) or isinstance(spec, StartEvent):
+        return False
+    if isinstance(spec, EventBasedGateway):
+        return any(isinstance(getattr(seen, "event_definition", None), TimerEventDefinition)
+                   for seen in task.internal_data.get("seen_events", []))
+    return isinstance(spec.event_definition, TimerEventDefinition)
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
+from app.engine.message_payload import PayloadMessageEventDefinition, PayloadMessageEventDefinitionConverter
 from app.engine.workflow import DEPTH_SAFE_SPECS, SubWorkflow, Workflow, harden_specs
 
 STATE_VERSION = 1
@@ -125,6 +126,7 @@ def _build_registry() -> Any:
     # Message events are parsed as the plain MessageEventDefinition (see parser._BpmnMessagesMixin), which the
     # Camunda configuration replaced by its own class under the same type name: restore the plain one.
     MessageEventDefinitionConverter(MessageEventDefinition, registry)
+    PayloadMessageEventDefinitionConverter(PayloadMessageEventDefinition, registry)
     for base, safe in DEPTH_SAFE_SPECS.items():
         # Same converter and type name as the library class: stored specs stay readable by plain SpiffWorkflow,
         # and restoring them builds the depth-safe class directly.

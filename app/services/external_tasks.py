@@ -14,11 +14,13 @@ never get the same task. Everything else a worker does needs its worker id to ho
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -94,6 +96,24 @@ def fetch_and_lock(ctx: AppContext, *, actor: Actor, worker_id: str, topics: lis
         if locked or remaining <= 0:
             return locked
         time.sleep(min(pause, remaining))
+        pause = min(pause * 2, 1.0)
+
+
+async def fetch_and_lock_waiting(ctx: AppContext, *, actor: Actor, worker_id: str, topics: list[TopicRequest],
+                                 max_tasks: int, async_response_timeout_ms: int = 0) -> list[ExternalTaskView]:
+    """`fetch_and_lock` for the HTTP routes: a long poll waits on the event loop, not in a server thread, so
+    many idle workers polling at once do not exhaust the thread pool."""
+    require_worker(actor)
+    _check_fetch(worker_id, topics, max_tasks)
+    deadline = time.monotonic() + max(async_response_timeout_ms, 0) / 1000
+    pause = 0.05
+    fetch = functools.partial(_fetch_once, ctx, worker_id=worker_id, topics=topics, max_tasks=max_tasks)
+    while True:
+        locked = await anyio.to_thread.run_sync(fetch)
+        remaining = deadline - time.monotonic()
+        if locked or remaining <= 0:
+            return locked
+        await anyio.sleep(min(pause, remaining))
         pause = min(pause * 2, 1.0)
 
 

@@ -25,12 +25,12 @@ router = APIRouter(prefix="/external-tasks", tags=["external tasks"])
 @router.post("/fetch-and-lock", response_model=list[ExternalTaskOut], summary="Fetch and lock tasks",
              description="Lock up to `max_tasks` free tasks of the topics for `worker_id` (durations in ms). "
                          "With `async_response_timeout` the call waits for a task (long polling).")
-def fetch_and_lock(ctx: Context, actor: CurrentActor, body: FetchAndLockIn) -> list[ExternalTaskOut]:
+async def fetch_and_lock(ctx: Context, actor: CurrentActor, body: FetchAndLockIn) -> list[ExternalTaskOut]:
     topics = [TopicRequest(t.topic, t.lock_duration, t.variables, t.business_key, t.definition_key)
               for t in body.topics]
-    locked = external_tasks.fetch_and_lock(ctx, actor=actor, worker_id=body.worker_id, topics=topics,
-                                           max_tasks=body.max_tasks,
-                                           async_response_timeout_ms=body.async_response_timeout)
+    locked = await external_tasks.fetch_and_lock_waiting(ctx, actor=actor, worker_id=body.worker_id, topics=topics,
+                                                         max_tasks=body.max_tasks,
+                                                         async_response_timeout_ms=body.async_response_timeout)
     return [ExternalTaskOut.model_validate(t) for t in locked]
 
 

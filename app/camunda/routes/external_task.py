@@ -99,11 +99,11 @@ def _topic(topic: TopicIn) -> TopicRequest:
 
 @router.post("/external-task/fetchAndLock", summary="Fetch and lock external tasks (long polling)",
              description="With `asyncResponseTimeout` (ms, at most 300000) the request waits until a task is free.")
-def fetch_and_lock(ctx: Context, actor: CurrentActor, body: FetchIn) -> list[dict[str, Any]]:
+async def fetch_and_lock(ctx: Context, actor: CurrentActor, body: FetchIn) -> list[dict[str, Any]]:
     timeout = min(body.async_response_timeout or 0, MAX_ASYNC_RESPONSE_MS)
-    views = external_tasks.fetch_and_lock(ctx, actor=actor, worker_id=body.worker_id,
-                                          topics=[_topic(t) for t in body.topics], max_tasks=body.max_tasks,
-                                          async_response_timeout_ms=timeout)
+    views = await external_tasks.fetch_and_lock_waiting(
+        ctx, actor=actor, worker_id=body.worker_id, topics=[_topic(t) for t in body.topics],
+        max_tasks=body.max_tasks, async_response_timeout_ms=timeout)
     return [task_out(v, locked=True) for v in views]
 
 

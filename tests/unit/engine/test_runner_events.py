@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from app.engine import runner
 from app.engine.parser import parse_bpmn_files
 from app.engine.script_engine import SafeScriptEngine
+from app.engine.serializer import dump_spec, load_spec
 from app.errors import UncaughtBpmnError
-from tests.factories import external_invoice, payment_wait, timer_start
+from tests.factories import external_invoice, payment_or_reminder, payment_wait, timer_start, won_with_repeat
 
 DATE = datetime(2027, 1, 15, 8, tzinfo=UTC)
 
@@ -63,3 +65,44 @@ def test_a_bpmn_error_nobody_catches_changes_nothing() -> None:
     caught = runner.apply(rt, waiting.state, runner.throw_bpmn_error(external.task_id, "no_customer", None,
                                                                      {"inn": "1"}), max_steps=100)
     assert [t.element_id for t in caught.user_tasks] == ["FixCustomer"] and caught.external_tasks == []
+
+
+def test_a_timer_caught_by_an_event_based_gateway_is_reported_as_fired_on_the_gateway() -> None:
+    rt = runtime(payment_or_reminder(duration="PT1H"))
+    with time_machine.travel(DATE, tick=False) as clock:
+        waiting = runner.start(rt, {}, max_steps=100)
+        [timer] = waiting.timers
+        assert (timer.element_id, timer.due_at) == ("Await", DATE + timedelta(hours=1))
+        clock.shift(timedelta(hours=2))
+        fired = runner.apply(rt, waiting.state, runner.fire_due_timers(), max_steps=100)
+    assert [t.element_id for t in fired.user_tasks] == ["Remind"]
+    assert [(e.element_id, e.task_id) for e in fired.finished_elements if e.timer] == [("Await", timer.task_id)]
+
+
+def test_a_message_caught_by_an_event_based_gateway_is_no_timer_firing() -> None:
+    rt = runtime(payment_or_reminder())
+    waiting = runner.start(rt, {}, max_steps=100)
+    paid = runner.apply(rt, waiting.state, runner.deliver_message("payment", {"paid": 1}, {}), max_steps=100)
+    assert [t.element_id for t in paid.user_tasks] == ["Ship"] and paid.timers == []
+    assert [e.element_id for e in paid.finished_elements if e.timer] == []
+
+
+def test_a_thrown_message_carries_its_payload_expression_instead_of_the_senders_data() -> None:
+    rt = runtime(won_with_repeat(payload="{'company': company, 'source': 'repeat'}"))
+    spec, subprocesses = load_spec(dump_spec(rt.spec, rt.subprocess_specs))  # as stored at deployment
+    stored = runner.ProcessRuntime("d", spec, subprocesses, SafeScriptEngine())
+    step = runner.start(stored, {"company": "ООО Ромашка", "source": "exhibition", "paid": 100}, max_steps=100)
+    assert step.completed and step.failure is None
+    assert [(m.name, m.payload) for m in step.thrown] == [("repeat", {"company": "ООО Ромашка",
+                                                                      "source": "repeat"})]
+
+
+def test_without_a_payload_expression_a_thrown_message_carries_the_senders_data() -> None:
+    step = runner.start(runtime(won_with_repeat(payload=None)), {"company": "ООО Ромашка"}, max_steps=100)
+    assert [(m.name, m.payload) for m in step.thrown] == [("repeat", {"company": "ООО Ромашка"})]
+
+
+def test_a_payload_expression_that_is_not_a_dict_fails_the_instance_at_the_event() -> None:
+    step = runner.start(runtime(won_with_repeat(payload="company")), {"company": "ООО Ромашка"}, max_steps=100)
+    assert step.failure is not None and step.failure.element_id == "Won"
+    assert "must be a dict" in step.failure.message and step.thrown == []
