@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from sqlalchemy import text
@@ -63,6 +63,18 @@ def prepare_database(context: AppContext) -> None:
         log.warning("VORONKA_FAST_PASSWORD_HASHING is on: password hashes are cheap to crack (tests only)")
 
 
+# Route functions live at module level: FastAPI caches facts about endpoint callables process-wide, so a closure
+# over one app would keep every app ever created alive (tests create hundreds).
+def health(request: Request) -> dict[str, str]:
+    with request.app.state.context.db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def root() -> RedirectResponse:
+    return RedirectResponse("/ui/inbox", status_code=303)
+
+
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
     settings = settings or (context.settings if context else get_settings())
 
@@ -91,16 +103,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         app.state.context = context
     errors.register(app)
 
-    @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)")
-    def health() -> dict[str, str]:
-        with app.state.context.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/ui/inbox", status_code=303)
-
+    app.add_api_route("/health", health, methods=["GET"], tags=["health"],
+                      summary="Liveness and database check (no auth)")
+    app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
                    incidents.router, analytics.router):

@@ -14,14 +14,14 @@ from app.ui.security import UI_PREFIX
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+def home() -> RedirectResponse:
+    return RedirectResponse(f"{UI_PREFIX}/inbox", status_code=303)
+
+
 def mount_ui(app: FastAPI) -> None:
     router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
-
-    @router.get("")
-    @router.get("/")
-    def home() -> RedirectResponse:
-        return RedirectResponse(f"{UI_PREFIX}/inbox", status_code=303)
-
+    router.add_api_route("", home, methods=["GET"])
+    router.add_api_route("/", home, methods=["GET"])
     for module in (auth, inbox, tasks, start, instances, models, analytics):
         router.include_router(module.router)
     app.include_router(router)
