@@ -30,7 +30,7 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"figure": self.figure, "filters": self.filters, **self.summary,
-                                "items": self.tables[self.main].rows}
+                                "items": self.tables[self.main].rows, "total": len(self.tables[self.main].rows)}
         for name, table in self.tables.items():
             if name != self.main:
                 body[name] = table.rows
