@@ -17,10 +17,10 @@ from starlette.responses import Response
 from app.services import analytics, catalog, deployments
 from app.services.analytics import Filters
 from app.ui.deps import Context, PageActor
+from app.ui.diagram import DiagramView
 from app.ui.funnel import STAGES
 from app.ui.i18n import N_, negotiate
 from app.ui.rendering import PageRoute, render
-from app.ui.security import UI_PREFIX
 
 router = APIRouter(route_class=PageRoute)
 DEFAULT_PROCESS = "sales_deal"
@@ -28,20 +28,10 @@ HEAT_LEVELS = 5
 
 
 @dataclass
-class HeatmapView:
+class HeatmapView(DiagramView):
     """The diagram of one version with each task coloured by its median time (the ui's marker mechanism)."""
 
-    key: str
-    version: int
     heat: dict[str, dict[str, Any]] = field(default_factory=dict)
-    completed: list[str] = field(default_factory=list)
-    active: list[str] = field(default_factory=list)
-    selected: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    @property
-    def xml_url(self) -> str:
-        return f"{UI_PREFIX}/models/{self.key}/{self.version}.bpmn"
 
     @property
     def has_marks(self) -> bool:
