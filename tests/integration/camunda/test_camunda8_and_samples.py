@@ -11,8 +11,8 @@ from tests.integration.camunda.models import review_and_charge
 
 pytestmark = pytest.mark.db
 
-# shared/ lies beside the repository (in development and in CI).
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "camunda"
+# Verbatim Camunda Modeler files (Apache-2.0; SOURCES.md beside them names where each comes from).
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "camunda_samples"
 
 
 def test_camunda8_topology_and_deployment(admin_http: httpx.Client, server_url: str) -> None:
