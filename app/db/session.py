@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
 
 READ_ONLY_OPTION = "voronka_read_only"
 
@@ -84,6 +84,11 @@ class Database:
             if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
                 raise Conflict("the database is busy with a conflicting change; retry") from exc
             raise
+        except DataError as exc:
+            # A value the database cannot store (input checks should have caught it): the client's fault.
+            session.rollback()
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise InvalidInput(f"the database refused a value: {reason}") from exc
         except BaseException:
             session.rollback()
             raise

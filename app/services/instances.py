@@ -27,7 +27,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.recording import add_event, record_step
-from app.services.variables import check_variables, validate_form
+from app.services.variables import check_text, check_variables, validate_form
 
 
 @dataclass
@@ -44,6 +44,7 @@ def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None 
     """`submit_start_form`: the variables are the definition's start form as filled in by a person, so they are
     checked against it (required fields, types, ranges) like a task's form."""
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
+    check_text(business_key, "business_key")
     with ctx.db.transaction() as session:
         definition = find_definition(session, definition_id=definition_id, key=definition_key)
         require_may_start(actor, definition)

@@ -26,7 +26,34 @@ def check_variables(variables: Any, *, max_bytes: int) -> dict[str, Any]:
     size = len(json.dumps(variables, ensure_ascii=False).encode())
     if size > max_bytes:
         raise PayloadTooLarge(f"variables take {size} bytes; the limit is {max_bytes}")
+    problems = list(_unstorable(variables, "variables"))
+    if problems:
+        raise InvalidInput(f"{problems[0].field}: {problems[0].message}", problems=problems[:20])
     return variables
+
+
+def check_text(value: str | None, field: str) -> str | None:
+    """Free text that goes into the database (business keys, names): no NUL characters."""
+    if value is not None and "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL character", problems=[Problem("NUL character", field=field)])
+    return value
+
+
+def _unstorable(value: Any, path: str) -> Any:
+    """Values JSON text cannot carry faithfully: NaN/Infinity (not JSON; PostgreSQL refuses them) and NUL
+    characters (PostgreSQL text cannot hold them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Problem("numbers must be finite (NaN and Infinity are not JSON)", field=path)
+    elif isinstance(value, str) and "\x00" in value:
+        yield Problem("text must not contain NUL characters", field=path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                yield Problem("names must not contain NUL characters", field=path)
+            yield from _unstorable(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable(item, f"{path}[{index}]")
 
 
 def validate_form(fields: list[dict[str, Any]], variables: dict[str, Any],

@@ -55,3 +55,28 @@ def test_candidate_groups_expression_resolves_from_instance_data(client: TestCli
     closer = TestClient(client.app, headers=basic_auth(*make_user(ctx, "clo", ["closer"])))
     assert closer.post(f"/api/v1/tasks/{task['id']}/claim").status_code in (403, 404)
     assert accountant.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}).status_code == 200
+
+
+UNSTORABLE = [
+    b'{"definition_key": "deal", "variables": {"a": NaN}}',
+    b'{"definition_key": "deal", "variables": {"a": Infinity}}',
+    b'{"definition_key": "deal", "variables": {"nested": {"list": [1, -Infinity]}}}',
+    b'{"definition_key": "deal", "variables": {"a": "x\\u0000y"}}',
+    b'{"definition_key": "deal", "business_key": "bk\\u0000"}',
+]
+
+
+def test_values_no_database_can_store_are_refused_naming_the_field(client: TestClient, ctx: AppContext) -> None:
+    from tests.factories import two_lane_deal
+
+    seller = TestClient(client.app, headers=basic_auth(*make_user(ctx, "s", ["designer", "hunter"])))
+    assert seller.post("/api/v1/deployments", files=upload(("d.bpmn", two_lane_deal()))).status_code == 201
+    for body in UNSTORABLE:
+        response = seller.post("/api/v1/process-instances", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["errors"][0]["field"].startswith(("variables", "business_key"))
+    assert seller.get("/api/v1/process-instances").json()["total"] == 0
+    task_id = seller.post("/api/v1/process-instances", json={"definition_key": "deal"}).json()["tasks"][0]["id"]
+    body = b'{"variables": {"company": "\\u0000", "amount": 5}}'
+    bad = seller.post(f"/api/v1/tasks/{task_id}/complete", content=body, headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "variables.company"
