@@ -55,6 +55,12 @@ def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def refused_value(exc: DataError) -> InvalidInput:
+    """A value the database cannot store or compare (a NUL character, say): the client's input, not our fault."""
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return InvalidInput(f"the database refused a value: {reason}")
+
+
 class Database:
     """Holds the engine and hands out units of work."""
 
@@ -85,10 +91,8 @@ class Database:
                 raise Conflict("the database is busy with a conflicting change; retry") from exc
             raise
         except DataError as exc:
-            # A value the database cannot store (input checks should have caught it): the client's fault.
             session.rollback()
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise InvalidInput(f"the database refused a value: {reason}") from exc
+            raise refused_value(exc) from exc
         except BaseException:
             session.rollback()
             raise
@@ -102,6 +106,8 @@ class Database:
         session = self._read_sessions()
         try:
             yield session
+        except DataError as exc:
+            raise refused_value(exc) from exc
         finally:
             session.close()
 

@@ -130,3 +130,13 @@ def parse_xml(data: bytes, *, filename: str, max_bytes: int) -> etree._ElementTr
             f"{filename}: {message}", problems=[Problem(message, file=filename, line=root.sourceline)]
         )
     return tree
+
+
+def utf8_text(data: bytes, *, filename: str) -> str:
+    """The document as text for storage and serving: UTF-8 files as they are, other encodings (UTF-16,
+    windows-1251, ...) re-serialized as UTF-8 with a matching declaration."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        tree = parse_xml(data, filename=filename, max_bytes=len(data) + 1)
+        return etree.tostring(tree, encoding="UTF-8", xml_declaration=True).decode("utf-8")

@@ -15,6 +15,7 @@ from app.db.models import Deployment, InstanceStatus, ProcessDefinition, Process
 from app.engine.parser import ParsedProcess, parse_bpmn_files
 from app.engine.script_engine import check_spec_expressions
 from app.engine.serializer import dump_spec
+from app.engine.xml import utf8_text
 from app.errors import Conflict, InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
 from app.services.context import AppContext
 
@@ -97,7 +98,7 @@ def _store(session: Session, parsed: list[ParsedProcess], *, actor: Actor, name:
             name=process.name,
             deployment=deployment,
             filename=process.filename,
-            xml=process.xml.decode("utf-8"),
+            xml=utf8_text(process.xml, filename=process.filename),
             sha256=process.sha256,
             spec=dump_spec(process.spec, process.subprocess_specs),
             start_form=process.start_form,

@@ -100,3 +100,20 @@ def test_missing_files_field_and_bad_json_are_4xx(client: TestClient) -> None:
     assert client.get("/api/v1/tasks/not-a-task").status_code == 404
     assert client.get("/api/v1/process-instances/not-an-id").status_code == 404
     assert client.get("/api/v1/tasks", params={"limit": 0}).status_code == 422
+
+
+def test_utf16_and_windows_1251_models_deploy_and_serve_as_utf8(client: TestClient) -> None:
+    utf16 = two_lane_deal(key="deal16").replace("UTF-8", "UTF-16").encode("utf-16")
+    cp1251 = two_lane_deal(key="deal1251").replace("UTF-8", "windows-1251").encode("cp1251")
+    response = client.post("/api/v1/deployments", files=upload(("a.bpmn", utf16), ("b.bpmn", cp1251)))
+    assert response.status_code == 201, response.text
+    for key in ("deal16", "deal1251"):
+        xml = client.get(f"/api/v1/process-definitions/{key}/xml")
+        assert xml.status_code == 200 and "Квалифицировать лид" in xml.text
+
+
+def test_nul_characters_in_queries_are_4xx_on_every_database(client: TestClient) -> None:
+    for url in ("/api/v1/tasks?business_key=%00", "/api/v1/process-instances?business_key=a%00b",
+                "/api/v1/tasks/%00", "/engine-rest/process-instance?businessKey=%00"):
+        assert client.get(url).status_code < 500, url
+    assert client.post("/api/v1/messages", json={"name": "m\x00"}).status_code in (400, 404)
