@@ -72,9 +72,3 @@ class CredentialCache:
     def forget(self, key: bytes) -> None:
         with self._lock:
             self._items.pop(key, None)
-
-    def forget_user(self, username: str) -> None:
-        """Drop every entry of a user (their password changed or they signed out in this process)."""
-        with self._lock:
-            for key in [k for k, v in self._items.items() if v.username == username]:
-                del self._items[key]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -62,10 +62,6 @@ def set_clock(clock: Callable[[], datetime] | None) -> None:
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def id_column_type() -> String:
-    return String(36)
 
 
 class Base(DeclarativeBase):

@@ -191,14 +191,9 @@ class FeelParser(ExpressionParser):
             if self.at("("):
                 return self.function(tok.value, tok)
             return name_node(tok.value, tok)
-        if self.at("("):
-            self.advance()
-            node = self.expression()
-            self.expect(")")
-            return node
-        if self.at("["):
-            self.advance()
-            return at(ast.List(elts=self.items("]"), ctx=ast.Load()), tok)
+        grouped = self.group_or_list()
+        if grouped is not None:
+            return grouped
         if self.at("{"):
             self.advance()
             keys: list[ast.expr | None] = []

@@ -173,14 +173,9 @@ class JuelParser(ExpressionParser):
                     return call("now", [], tok)
                 return call(tok.value, args, tok)
             return name_node(tok.value, tok)
-        if self.at("("):
-            self.advance()
-            node = self.expression()
-            self.expect(")")
-            return node
-        if self.at("["):
-            self.advance()
-            return at(ast.List(elts=self.items("]"), ctx=ast.Load()), tok)
+        grouped = self.group_or_list()
+        if grouped is not None:
+            return grouped
         if self.at("{"):
             self.advance()
             keys, values = [], []

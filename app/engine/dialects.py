@@ -213,6 +213,19 @@ class ExpressionParser:
             node = binop(node, ast.Add() if tok.value == "+" else ast.Sub(), self.multiplicative(), tok)
         return node
 
+    def group_or_list(self) -> ast.expr | None:
+        """`( expr )` and `[ a, b ]`, the same in JUEL and FEEL; None when neither starts here."""
+        tok = self.tok
+        if self.at("("):
+            self.advance()
+            node = self.expression()
+            self.expect(")")
+            return node
+        if self.at("["):
+            self.advance()
+            return at(ast.List(elts=self.items("]"), ctx=ast.Load()), tok)
+        return None
+
     def items(self, close: str) -> list[ast.expr]:
         out: list[ast.expr] = []
         while not self.at(close):

@@ -223,11 +223,6 @@ def apply(runtime: ProcessRuntime, state: dict[str, Any], command: Command, *, m
     return _advance(workflow, command, max_steps=max_steps, before=before)
 
 
-def read_data(runtime: ProcessRuntime, state: dict[str, Any]) -> dict[str, Any]:
-    workflow = load_state(state, runtime.spec, runtime.subprocess_specs, runtime.script_engine)
-    return current_data(workflow)
-
-
 # Commands ---------------------------------------------------------------------------------------------------
 
 

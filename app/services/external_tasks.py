@@ -85,23 +85,15 @@ def require_worker(actor: Actor) -> None:
 def fetch_and_lock(ctx: AppContext, *, actor: Actor, worker_id: str, topics: list[TopicRequest], max_tasks: int,
                    async_response_timeout_ms: int = 0) -> list[ExternalTaskView]:
     """Lock up to `max_tasks` free tasks of the given topics for `worker_id`. With a response timeout the
-    call waits (long polling) until a task is free or the time is up."""
-    require_worker(actor)
-    _check_fetch(worker_id, topics, max_tasks)
-    deadline = time.monotonic() + max(async_response_timeout_ms, 0) / 1000
-    pause = 0.05
-    while True:
-        locked = _fetch_once(ctx, worker_id=worker_id, topics=topics, max_tasks=max_tasks)
-        remaining = deadline - time.monotonic()
-        if locked or remaining <= 0:
-            return locked
-        time.sleep(min(pause, remaining))
-        pause = min(pause * 2, 1.0)
+    call waits (long polling) until a task is free or the time is up. For callers without an event loop."""
+    return anyio.run(functools.partial(
+        fetch_and_lock_waiting, ctx, actor=actor, worker_id=worker_id, topics=topics, max_tasks=max_tasks,
+        async_response_timeout_ms=async_response_timeout_ms))
 
 
 async def fetch_and_lock_waiting(ctx: AppContext, *, actor: Actor, worker_id: str, topics: list[TopicRequest],
                                  max_tasks: int, async_response_timeout_ms: int = 0) -> list[ExternalTaskView]:
-    """`fetch_and_lock` for the HTTP routes: a long poll waits on the event loop, not in a server thread, so
+    """Fetch-and-lock for the HTTP routes: a long poll waits on the event loop, not in a server thread, so
     many idle workers polling at once do not exhaust the thread pool."""
     require_worker(actor)
     _check_fetch(worker_id, topics, max_tasks)

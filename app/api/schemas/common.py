@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +17,3 @@ T = TypeVar("T")
 class Page(Schema, Generic[T]):
     items: list[T]
     total: int = Field(description="How many rows match, regardless of limit/offset.")
-
-
-class Variables(Schema):
-    variables: dict[str, Any] = Field(default_factory=dict, description="JSON process variables.")

@@ -36,12 +36,12 @@ def test_cache_keys_differ_per_process_and_never_hold_the_password() -> None:
     assert b"secret-pass" not in b"".join(first._items)  # noqa: SLF001
 
 
-def test_cache_entry_expires_and_forget_user_drops_it() -> None:
+def test_cache_entry_expires_and_forget_drops_it() -> None:
     cache = CredentialCache(ttl=60)
     key = cache.key("u", "p")
     cache.put(key, "u", 2)
     assert cache.get(key) is not None and cache.get(key).token_epoch == 2  # type: ignore[union-attr]
-    cache.forget_user("u")
+    cache.forget(key)
     assert cache.get(key) is None
     expired = CredentialCache(ttl=0)
     expired.put(key, "u", 0)
