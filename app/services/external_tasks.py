@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,27 +86,40 @@ def require_worker(actor: Actor) -> None:
 def fetch_and_lock(ctx: AppContext, *, actor: Actor, worker_id: str, topics: list[TopicRequest], max_tasks: int,
                    async_response_timeout_ms: int = 0) -> list[ExternalTaskView]:
     """Lock up to `max_tasks` free tasks of the given topics for `worker_id`. With a response timeout the
-    call waits (long polling) until a task is free or the time is up. For callers without an event loop."""
-    return anyio.run(functools.partial(
-        fetch_and_lock_waiting, ctx, actor=actor, worker_id=worker_id, topics=topics, max_tasks=max_tasks,
-        async_response_timeout_ms=async_response_timeout_ms))
+    call waits (long polling) until a task is free or the time is up."""
+    require_worker(actor)
+    _check_fetch(worker_id, topics, max_tasks)
+    locked = _fetch_once(ctx, worker_id=worker_id, topics=topics, max_tasks=max_tasks)
+    for pause in _poll_pauses(async_response_timeout_ms):
+        if locked:
+            break
+        time.sleep(pause)
+        locked = _fetch_once(ctx, worker_id=worker_id, topics=topics, max_tasks=max_tasks)
+    return locked
 
 
 async def fetch_and_lock_waiting(ctx: AppContext, *, actor: Actor, worker_id: str, topics: list[TopicRequest],
                                  max_tasks: int, async_response_timeout_ms: int = 0) -> list[ExternalTaskView]:
-    """Fetch-and-lock for the HTTP routes: a long poll waits on the event loop, not in a server thread, so
+    """`fetch_and_lock` for the HTTP routes: a long poll waits on the event loop, not in a server thread, so
     many idle workers polling at once do not exhaust the thread pool."""
     require_worker(actor)
     _check_fetch(worker_id, topics, max_tasks)
-    deadline = time.monotonic() + max(async_response_timeout_ms, 0) / 1000
-    pause = 0.05
     fetch = functools.partial(_fetch_once, ctx, worker_id=worker_id, topics=topics, max_tasks=max_tasks)
-    while True:
+    locked = await anyio.to_thread.run_sync(fetch)
+    for pause in _poll_pauses(async_response_timeout_ms):
+        if locked:
+            break
+        await anyio.sleep(pause)
         locked = await anyio.to_thread.run_sync(fetch)
-        remaining = deadline - time.monotonic()
-        if locked or remaining <= 0:
-            return locked
-        await anyio.sleep(min(pause, remaining))
+    return locked
+
+
+def _poll_pauses(timeout_ms: int) -> Iterator[float]:
+    """The waits between polls of a long poll: 50 ms doubling up to 1 s, until the timeout is spent."""
+    deadline = time.monotonic() + max(timeout_ms, 0) / 1000
+    pause = 0.05
+    while (remaining := deadline - time.monotonic()) > 0:
+        yield min(pause, remaining)
         pause = min(pause * 2, 1.0)
 
 
