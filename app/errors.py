@@ -116,3 +116,17 @@ class EngineLimitExceeded(Exception):
 
     def __str__(self) -> str:
         return f"engine stopped after {self.steps} steps in one request (a cycle without a wait?)"
+
+
+@dataclass
+class EngineTimeExceeded(Exception):
+    """One request's engine run took longer than allowed: its work is discarded."""
+
+    steps: int
+    element_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        where = f" (last elements: {', '.join(self.element_ids[-5:])})" if self.element_ids else ""
+        return (f"the engine ran longer than {self.seconds:g} s in one request and was stopped after {self.steps} "
+                f"steps{where}; nothing of that run was kept")

@@ -66,8 +66,8 @@ def prepare_database(context: AppContext) -> None:
 # Route functions live at module level: FastAPI caches facts about endpoint callables process-wide, so a closure
 # over one app would keep every app ever created alive (tests create hundreds).
 def health(request: Request) -> dict[str, str]:
-    with request.app.state.context.db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    with request.app.state.context.db.read() as session:  # no write lock: a long write must not fail it
+        session.execute(text("SELECT 1"))
     return {"status": "ok"}
 
 

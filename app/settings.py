@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     expression_seconds: float = Field(default=1.0, gt=0, description="Time limit for one expression/script.")
     expression_max_size: int = Field(default=1_000_000, ge=1, description="Largest value a script may build.")
     max_engine_steps: int = Field(default=10_000, ge=1, description="Automatic steps one request may run.")
+    max_engine_seconds: float = Field(default=10.0, gt=0, description="Wall-clock time one request's engine "
+                                      "run may take; beyond it the run is discarded and the instance gets an "
+                                      "incident.")
 
     embedded_worker: bool = Field(default=True, description="Run the job worker inside `voronka serve`.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="Longest idle wait of the worker.")

@@ -23,6 +23,7 @@ from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
+from app.engine.call_graph import endless_recursion
 from app.engine.extensions import (
     CAMUNDA_NS,
     NSMAP,
@@ -304,6 +305,7 @@ def _check_references(uploads: list[_Upload]) -> list[Problem]:
                 )
             seen.setdefault(process_id, upload.filename)
     executable = {p.get("id") for upload in uploads for p in upload.executable()}
+    problems.extend(endless_recursion([(u.filename, p) for u in uploads for p in u.executable()]))
     for upload in uploads:
         for process in upload.executable():
             for call in process.xpath(".//bpmn:callActivity", namespaces=NSMAP):

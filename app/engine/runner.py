@@ -6,6 +6,7 @@ The runner knows SpiffWorkflow and nothing of HTTP or the database: it turns a s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,14 @@ from app.engine.compaction import compact
 from app.engine.data import json_safe
 from app.engine.serializer import dump_state, load_state, new_workflow
 from app.engine.workflow import run_engine
-from app.errors import Conflict, EngineLimitExceeded, ExpressionFailed, NotFound, UncaughtBpmnError
+from app.errors import (
+    Conflict,
+    EngineLimitExceeded,
+    EngineTimeExceeded,
+    ExpressionFailed,
+    NotFound,
+    UncaughtBpmnError,
+)
 
 # Element types worth an audit line; plain flow plumbing (joins, splits, start markers) is left out.
 _SKIPPED_SPEC_CLASSES = {"StartTask", "Simple", "_EndJoin", "BoundaryEventSplit", "BoundaryEventJoin",
@@ -150,14 +158,25 @@ Command = Callable[[BpmnWorkflow], None]
 
 
 def start(runtime: ProcessRuntime, variables: Mapping[str, Any], *, max_steps: int,
-          start_event: str | None = None, correlations: Mapping[str, Any] | None = None) -> Step:
+          start_event: str | None = None, correlations: Mapping[str, Any] | None = None,
+          max_seconds: float | None = None) -> Step:
     """A new instance. With `start_event`, that start event fires (a timer or message start, or a process
     without a none start event started by hand) and the process's other start events are cancelled;
     `correlations` (by property id) become the instance's correlation keys."""
-    workflow = new_workflow(runtime.spec, runtime.subprocess_specs, runtime.script_engine)
-    workflow.task_tree.data.update(variables)
     command: Command = (lambda wf: None) if start_event is None else _fire_start_event(start_event, correlations)
-    return _advance(workflow, command, max_steps=max_steps, before=set())
+
+    def fresh() -> BpmnWorkflow:
+        workflow = new_workflow(runtime.spec, runtime.subprocess_specs, runtime.script_engine)
+        workflow.task_tree.data.update(variables)
+        return workflow
+
+    def restore() -> BpmnWorkflow:  # started, not run: a retry runs it
+        workflow = fresh()
+        command(workflow)
+        return workflow
+
+    return _advance(fresh(), command, max_steps=max_steps, before=set(), restore=restore,
+                    max_seconds=max_seconds)
 
 
 def start_triggers(runtime: ProcessRuntime, *, now: datetime) -> list[StartTrigger]:
@@ -216,11 +235,16 @@ def _start_timer(runtime: ProcessRuntime, element_id: str, definition: TimerEven
                                element_id=element_id) from exc
 
 
-def apply(runtime: ProcessRuntime, state: dict[str, Any], command: Command, *, max_steps: int) -> Step:
+def apply(runtime: ProcessRuntime, state: dict[str, Any], command: Command, *, max_steps: int,
+          max_seconds: float | None = None) -> Step:
     """Load a stored state, run `command` on it, then run the engine until the instance waits."""
-    workflow = load_state(state, runtime.spec, runtime.subprocess_specs, runtime.script_engine)
+    def restore() -> BpmnWorkflow:
+        return load_state(state, runtime.spec, runtime.subprocess_specs, runtime.script_engine)
+
+    workflow = restore()
     before = {str(t.id) for t in _all_tasks(workflow) if t.has_state(TaskState.FINISHED_MASK)}
-    return _advance(workflow, command, max_steps=max_steps, before=before)
+    return _advance(workflow, command, max_steps=max_steps, before=before, restore=restore,
+                    max_seconds=max_seconds)
 
 
 # Commands ---------------------------------------------------------------------------------------------------
@@ -313,7 +337,7 @@ def retry_failed() -> Command:
 
     def command(workflow: BpmnWorkflow) -> None:
         failed = [t for t in _all_tasks(workflow) if t.has_state(TaskState.ERROR)]
-        if not failed:
+        if not failed and not workflow.get_tasks(state=TaskState.READY):
             raise Conflict("the instance has no failed step to retry")
         for task in failed:
             task._set_state(TaskState.READY)
@@ -468,13 +492,20 @@ def _wait_correlation(task: SpiffTask, definition: MessageEventDefinition) -> di
     return json_safe(values)
 
 
-def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before: set[str]) -> Step:
+def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before: set[str],
+             restore: Callable[[], BpmnWorkflow], max_seconds: float | None) -> Step:
     failure: Failure | None = None
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     try:
         command(workflow)
-        _run_until_waiting(workflow, max_steps=max_steps)
+        _run_until_waiting(workflow, max_steps=max_steps, deadline=deadline)
     except (Conflict, NotFound):
         raise
+    except EngineTimeExceeded as exc:
+        # The run is discarded: the instance stays as it was before the request, with an incident.
+        exc.seconds = max_seconds or 0.0
+        workflow = restore()
+        failure = Failure(exc.element_ids[-1] if exc.element_ids else None, str(exc))
     except EngineLimitExceeded as exc:
         failure = Failure(exc.element_ids[0] if exc.element_ids else None, str(exc))
     except ExpressionFailed as exc:  # evaluated outside a task, e.g. a thrown message's correlation values
@@ -484,12 +515,12 @@ def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before
     return _report(workflow, before=before, failure=failure)
 
 
-def _run_until_waiting(workflow: BpmnWorkflow, *, max_steps: int) -> None:
+def _run_until_waiting(workflow: BpmnWorkflow, *, max_steps: int, deadline: float | None) -> None:
     """Engine steps, then the pass-through tasks SpiffWorkflow treats as manual (plain and manual tasks are
     pass-through in Camunda), until only user tasks, external tasks and waits remain."""
     steps = 0
     while True:
-        steps += run_engine(workflow, max_steps=max_steps - steps)
+        steps += run_engine(workflow, max_steps=max_steps - steps, deadline=deadline)
         passthrough = [t for t in workflow.get_tasks(state=TaskState.READY) if _is_passthrough(t)]
         if not passthrough:
             return

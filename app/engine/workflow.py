@@ -16,6 +16,7 @@ How, without patching the library globally:
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,7 +32,12 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskFilter, TaskState
 
-from app.errors import EngineLimitExceeded
+from app.engine.multi_instance import CHECKED_MULTI_INSTANCE
+from app.errors import EngineLimitExceeded, EngineTimeExceeded
+
+# Nested sub-workflows (call activities, sub-processes) one instance may open: a process calling itself would
+# otherwise nest without end, each step dearer than the last.
+MAX_CALL_DEPTH = 50
 
 # ----------------------------------------------------------------------------------------------------
 # Depth-independent tree walks
@@ -440,6 +446,7 @@ DEPTH_SAFE_SPECS: dict[type, type] = {
     _EndJoin: DepthSafeEndJoin,
     BoundaryEventJoin: DepthSafeBoundaryEventJoin,
     StartEventJoin: DepthSafeStartEventJoin,
+    **CHECKED_MULTI_INSTANCE,  # not about depth: a collection that is not a list is an incident, not a 500
 }
 
 
@@ -569,6 +576,14 @@ class Workflow(_FlatQueries, BpmnWorkflow):  # type: ignore[misc]
         super().__init__(spec, subprocess_specs, script_engine, **kwargs)
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> SubWorkflow:
+        depth, workflow = 1, my_task.workflow
+        while workflow is not self:
+            depth, workflow = depth + 1, workflow.parent_workflow
+        if depth > MAX_CALL_DEPTH:
+            my_task.error()
+            raise WorkflowTaskException(
+                f"{_element_id(my_task)} would open a call {depth} levels deep (the limit is {MAX_CALL_DEPTH}): "
+                "does the process call itself without a way out?", task=my_task)
         spec = self.subprocess_specs[spec_name]
         subprocess = SubWorkflow(spec, parent_task_id=my_task.id, top_workflow=self)
         self.subprocesses[my_task.id] = subprocess
@@ -593,12 +608,13 @@ def _element_id(task: Task) -> str:
     return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
 
 
-def run_engine(workflow: Any, *, max_steps: int) -> int:
+def run_engine(workflow: Any, *, max_steps: int, deadline: float | None = None) -> int:
     """Fire due timers, then run automatic (non-manual READY) tasks until none is ready; return how many ran.
 
     Raises EngineLimitExceeded (with the element ids seen in the last steps) instead of running step
-    max_steps + 1: a cycle of automatic tasks with no wait must not hold a request or a worker. The workflow
-    is then mid-way and the caller should discard it.
+    max_steps + 1: a cycle of automatic tasks with no wait must not hold a request or a worker. Raises
+    EngineTimeExceeded once `time.monotonic()` passes `deadline` (steps that grow dearer, such as ever deeper
+    calls, escape a step cap). The workflow is then mid-way and the caller should discard it.
     """
     steps = 0
     recent: deque[str] = deque(maxlen=50)
@@ -607,6 +623,8 @@ def run_engine(workflow: Any, *, max_steps: int) -> int:
         nonlocal steps
         if steps >= max_steps:
             raise EngineLimitExceeded(steps=steps, element_ids=list(dict.fromkeys(recent)))
+        if deadline is not None and time.monotonic() > deadline:
+            raise EngineTimeExceeded(steps=steps, element_ids=list(dict.fromkeys(recent)))
         steps += 1
         recent.append(_element_id(task))
 

@@ -22,5 +22,5 @@ def names_in(session: Session, keys: Iterable[str] | None = None) -> dict[str, s
 
 
 def process_names(ctx: AppContext, *, actor: Actor) -> dict[str, str]:
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         return names_in(session)

@@ -134,7 +134,7 @@ def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True,
     """Definitions, filtered; `*_like` take SQL patterns with `%` (Camunda's convention)."""
     if sort is not None and sort not in DEFINITION_SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(DEFINITION_SORTS)}")
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         query = select(ProcessDefinition)
         if key is not None:
             query = query.where(ProcessDefinition.key == key)
@@ -164,7 +164,7 @@ def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True,
 
 
 def definition_versions(ctx: AppContext, *, key: str, actor: Actor) -> list[ProcessDefinition]:
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
                                .order_by(ProcessDefinition.version.desc())).all()
     if not rows:
@@ -174,7 +174,7 @@ def definition_versions(ctx: AppContext, *, key: str, actor: Actor) -> list[Proc
 
 def get_definition(ctx: AppContext, *, actor: Actor, definition_id: str | None = None, key: str | None = None,
                    version: int | None = None) -> ProcessDefinition:
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         return find_definition(session, definition_id=definition_id, key=key, version=version)
 
 
@@ -233,7 +233,7 @@ def list_deployments(ctx: AppContext, *, actor: Actor, flt: DeploymentFilter, li
     if flt.before is not None:
         query = query.where(Deployment.created_at < flt.before)
     column = DEPLOYMENT_SORTS[flt.sort]
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(column.desc() if flt.descending else column.asc(), Deployment.id)
                                .limit(limit).offset(offset)).all()
@@ -242,7 +242,7 @@ def list_deployments(ctx: AppContext, *, actor: Actor, flt: DeploymentFilter, li
 
 def get_deployment(ctx: AppContext, *, actor: Actor, deployment_id: str) -> tuple[Deployment, list[ProcessDefinition]]:
     """A deployment and the definitions (resources) it created."""
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         deployment = session.get(Deployment, deployment_id)
         if deployment is None:
             raise NotFound(f"deployment {deployment_id} not found")

@@ -389,7 +389,7 @@ def list_external_tasks(ctx: AppContext, *, actor: Actor, topic: str | None = No
         query = query.where(Job.state != JobState.FAILED)
     elif with_retries_left is False:
         query = query.where(Job.state == JobState.FAILED)
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(query.order_by(Job.created_at, Job.id).limit(limit).offset(offset)).all()
         return [_view(job, instance) for job, instance in rows], total

@@ -32,7 +32,7 @@ def inbox_page(ctx: AppContext, *, actor: Actor, flt: TaskFilter, limit: int = 5
     column = SORTS[flt.sort]
     order = column.desc() if flt.descending else column.asc()
     query = task_query(actor, flt)
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         mine = session.scalar(select(func.count()).select_from(
             task_query(actor, TaskFilter(scope="mine")).subquery())) or 0
         groups = session.scalar(select(func.count()).select_from(

@@ -32,7 +32,7 @@ def list_incidents(ctx: AppContext, *, actor: Actor, open_only: bool = True, ins
         query = query.where(Incident.instance_id == instance_id)
     if definition_key:
         query = query.where(ProcessInstance.definition_key == definition_key)
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(query.order_by(Incident.created_at.desc(), Incident.id).limit(limit).offset(offset))
         return [IncidentView(incident, key, business_key) for incident, key, business_key in rows.all()], total

@@ -65,7 +65,7 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     if start_event is None:
         start_event = runner.manual_start_event(runtime)
     step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
-                        correlations=correlations)
+                        correlations=correlations, max_seconds=ctx.settings.max_engine_seconds)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -91,7 +91,8 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
-    step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
+    step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps,
+                        max_seconds=ctx.settings.max_engine_seconds)
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
     _after_step(ctx, session, instance, thrown, actor=actor)
     return thrown
@@ -153,7 +154,7 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         query = query.where(ProcessInstance.started_at >= started_after)
     if started_before:
         query = query.where(ProcessInstance.started_at < started_before)
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         started = ProcessInstance.started_at.asc() if oldest_first else ProcessInstance.started_at.desc()
         rows = session.scalars(query.order_by(started, ProcessInstance.id).limit(limit).offset(offset)).all()
@@ -207,11 +208,21 @@ def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instan
         return _view(session, instance, actor)
 
 
-def instance_history(ctx: AppContext, *, actor: Actor, instance_id: str) -> list[HistoryEvent]:
-    with ctx.db.transaction() as session:
+HISTORY_SHOWN = 2000  # the most events a page shows of one instance (a runaway instance can have 100,000s)
+
+
+def instance_history(ctx: AppContext, *, actor: Actor, instance_id: str, limit: int = 200, offset: int = 0,
+                     elements_only: bool = False) -> tuple[list[HistoryEvent], int]:
+    """A page of an instance's history, oldest first, and how many events it has in all (`elements_only`:
+    the events that name a BPMN element, as Camunda's activity instances)."""
+    query = select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+    if elements_only:
+        query = query.where(HistoryEvent.element_id.is_not(None))
+    with ctx.db.read() as session:
         readable_instance(session, actor, instance_id)
-        return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
-                                    .order_by(HistoryEvent.id)))
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(HistoryEvent.id).limit(limit).offset(offset))
+        return list(rows), total
 
 
 def _view(session: Session, instance: ProcessInstance, actor: Actor) -> InstanceView:
@@ -243,7 +254,7 @@ def definition_ids_of(ctx: AppContext, *, instance_ids: list[str]) -> dict[str, 
     """Instance id -> definition id, for tasks and jobs that carry only the instance (no data is read)."""
     if not instance_ids:
         return {}
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         rows = session.execute(select(ProcessInstance.id, ProcessInstance.definition_id)
                                .where(ProcessInstance.id.in_(set(instance_ids)))).all()
         return dict(rows)

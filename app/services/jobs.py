@@ -73,7 +73,7 @@ def claim_due_jobs(ctx: AppContext, *, owner: str, limit: int, now: datetime | N
 
 def next_due_at(ctx: AppContext) -> datetime | None:
     """When the worker next has something to do: the nearest due timer, or the nearest expiring lock."""
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         due = session.scalar(select(func.min(Job.due_at)).where(Job.kind.in_(TIMER_KINDS),
                                                                 Job.state == JobState.READY))
         expiry = session.scalar(select(func.min(Job.lock_expires_at)).where(Job.kind.in_(TIMER_KINDS),
@@ -270,7 +270,7 @@ def list_jobs(ctx: AppContext, *, actor: Actor, kind: str | None = None, state: 
         query = query.where(Job.state == state)
     if instance_id:
         query = query.where(Job.instance_id == instance_id)
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(Job.due_at, Job.id).limit(limit).offset(offset)).all()
         return list(rows), total

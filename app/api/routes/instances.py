@@ -56,10 +56,13 @@ def get_instance(ctx: Context, actor: CurrentActor, instance_id: str) -> Instanc
 
 
 @router.get("/{instance_id}/history", response_model=Page[HistoryEventOut], summary="Instance history",
-            description="Every start, task event, gateway decision, timer, message and end, oldest first.")
-def instance_history(ctx: Context, actor: CurrentActor, instance_id: str) -> Page[HistoryEventOut]:
-    events = instances.instance_history(ctx, actor=actor, instance_id=instance_id)
-    return Page[HistoryEventOut](items=[HistoryEventOut.model_validate(e) for e in events], total=len(events))
+            description="Every start, task event, gateway decision, timer, message and end, oldest first, "
+                        "a page at a time (`limit`, `offset`; `total` counts them all).")
+def instance_history(ctx: Context, actor: CurrentActor, instance_id: str, limit: Limit = 500,
+                     offset: Offset = 0) -> Page[HistoryEventOut]:
+    events, total = instances.instance_history(ctx, actor=actor, instance_id=instance_id, limit=limit,
+                                               offset=offset)
+    return Page[HistoryEventOut](items=[HistoryEventOut.model_validate(e) for e in events], total=total)
 
 
 @router.post("/{instance_id}/terminate", response_model=InstanceOut, summary="Terminate an instance")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from app.camunda.dates import camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, SortBy, SortOrder, page_size, sort_key
 from app.camunda.dto import CountOut, duration_ms
-from app.db.models import InstanceStatus, Task, TaskState
+from app.db.models import EventKind, HistoryEvent, InstanceStatus, Task, TaskState
 from app.services import deployments, instances, tasks
 from app.services.context import AppContext
 from app.services.instances import InstanceView
@@ -154,3 +154,40 @@ def list_historic_tasks(ctx: Context, actor: CurrentActor, flt: TaskHistoryFilte
 @router.get("/history/task/count", response_model=CountOut, summary="Count tasks, open and ended")
 def count_historic_tasks(ctx: Context, actor: CurrentActor, flt: TaskHistoryFilter) -> CountOut:
     return CountOut(count=tasks.count_tasks(ctx, actor=actor, flt=flt))
+
+
+def _activity(event: HistoryEvent) -> dict[str, Any]:
+    return {
+        "id": str(event.id), "parentActivityInstanceId": None, "activityId": event.element_id,
+        "activityName": event.element_name, "activityType": _activity_type(event.element_type),
+        "processDefinitionKey": None, "processDefinitionId": event.definition_id,
+        "processInstanceId": event.instance_id, "executionId": event.instance_id, "taskId": event.task_id,
+        "assignee": event.actor, "calledProcessInstanceId": None, "calledCaseInstanceId": None,
+        "startTime": camunda_date(event.at), "endTime": camunda_date(event.at), "durationInMillis": 0,
+        "canceled": event.kind == EventKind.TASK_CANCELLED, "completeScope": False, "tenantId": None,
+        "removalTime": None, "rootProcessInstanceId": event.instance_id, "voronkaEvent": event.kind,
+    }
+
+
+def _activity_type(element_type: str | None) -> str | None:
+    """SpiffWorkflow's class name (UserTask, ExclusiveGateway) as Camunda's activity type (userTask, ...)."""
+    return element_type[0].lower() + element_type[1:] if element_type else None
+
+
+@router.get("/history/activity-instance", summary="An instance's history, one element event per row",
+            description="Requires `processInstanceId`; pages with `firstResult`/`maxResults`, oldest first.")
+def list_activity_instances(ctx: Context, actor: CurrentActor,
+                            process_instance_id: Annotated[str, Query(alias="processInstanceId")],
+                            first_result: FirstResult = 0, max_results: MaxResults = None) -> list[dict[str, Any]]:
+    events, _total = instances.instance_history(ctx, actor=actor, instance_id=process_instance_id,
+                                                limit=page_size(max_results), offset=first_result,
+                                                elements_only=True)
+    return [_activity(e) for e in events]
+
+
+@router.get("/history/activity-instance/count", response_model=CountOut, summary="Count an instance's element events")
+def count_activity_instances(ctx: Context, actor: CurrentActor,
+                             process_instance_id: Annotated[str, Query(alias="processInstanceId")]) -> CountOut:
+    _events, total = instances.instance_history(ctx, actor=actor, instance_id=process_instance_id, limit=0,
+                                                elements_only=True)
+    return CountOut(count=total)

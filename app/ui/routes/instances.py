@@ -37,7 +37,8 @@ def deal_list(request: Request, ctx: Context, actor: PageActor) -> Response:
 @router.get("/deals/{instance_id}")
 def deal(request: Request, ctx: Context, actor: PageActor, instance_id: str) -> Response:
     view = instances.get_instance(ctx, actor=actor, instance_id=instance_id)
-    history = instances.instance_history(ctx, actor=actor, instance_id=instance_id)
+    history, _total = instances.instance_history(ctx, actor=actor, instance_id=instance_id,
+                                                 limit=instances.HISTORY_SHOWN)
     instance = view.instance
     return render(request, "deal.html", actor=actor, view=view, instance=instance, history=history,
                   words=vocabularies.get(ctx, actor, instance.definition_id),

@@ -33,7 +33,8 @@ def task_page(request: Request, ctx: AppContext, actor: Actor, task_id: str, *, 
     detail = tasks.get_task(ctx, actor=actor, task_id=task_id)
     task = detail.task
     view = instances.get_instance(ctx, actor=actor, instance_id=task.instance_id)
-    history = instances.instance_history(ctx, actor=actor, instance_id=task.instance_id)
+    history, _total = instances.instance_history(ctx, actor=actor, instance_id=task.instance_id,
+                                                 limit=instances.HISTORY_SHOWN)
     values = {**detail.data, **(submitted or {})}
     steps = [e for e in history if e.kind == EventKind.TASK_COMPLETED]
     words = vocabularies.get(ctx, actor, view.instance.definition_id)
