@@ -46,6 +46,9 @@ class Settings(BaseSettings):
                                       "run may take; beyond it the run is discarded and the instance gets an "
                                       "incident.")
 
+    max_timer_firings_per_minute: int = Field(default=120, ge=1, description="Timer firings one instance may "
+                                              "have per minute; beyond, the timer stops with an incident.")
+
     embedded_worker: bool = Field(default=True, description="Run the job worker inside `voronka serve`.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="Longest idle wait of the worker.")
     job_lock_seconds: float = Field(default=60.0, gt=0, description="How long a claimed job stays locked.")

@@ -30,6 +30,14 @@ def decode_variables(typed: Mapping[str, Any] | None, *, where: str = "variables
     return {name: decode_value(name, item, where=where) for name, item in typed.items()}
 
 
+def transient_names(typed: Mapping[str, Any] | None) -> frozenset[str]:
+    """Variables sent with `valueInfo.transient: true`: the engine sees them in this request, nothing stores them."""
+    if not isinstance(typed, Mapping):
+        return frozenset()
+    return frozenset(name for name, item in typed.items() if isinstance(item, Mapping)
+                     and isinstance(item.get("valueInfo"), Mapping) and item["valueInfo"].get("transient") is True)
+
+
 def decode_value(name: str, item: Any, *, where: str = "variables") -> Any:
     if not isinstance(item, Mapping):
         raise _bad(name, where, 'expected {"value": ..., "type": ...}')

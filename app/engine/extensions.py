@@ -162,6 +162,9 @@ def read_extensions(node: etree._Element, *, lane: str | None) -> dict[str, Any]
         "external_topic": _external_topic(node),
         "documentation": _documentation(node),
     }
+    initiator = _blank_to_none(node.get(camunda("initiator")))
+    if initiator:  # a start event's camunda:initiator: the variable that names who started the instance
+        extensions["initiator"] = initiator
     is_user_task = node.tag == f"{{{BPMN_MODEL_NS}}}userTask"
     if is_user_task and not (
         extensions["candidate_groups"] or extensions["candidate_users"] or extensions["assignee"]

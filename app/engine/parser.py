@@ -118,15 +118,36 @@ def _element_id_on_line(tree: etree._ElementTree, line: int) -> str | None:
 # --- SpiffWorkflow's Camunda parser, taught to read what it ignores --------------------------------------
 
 
+_REFERENCES = {"messageEventDefinition": ("messageRef", "message"), "signalEventDefinition": ("signalRef", "signal"),
+               "errorEventDefinition": ("errorRef", "error"),
+               "escalationEventDefinition": ("escalationRef", "escalation")}
+
+
 class _ExtensionsMixin:
-    """Reads our extensions dict instead of the library's flat camunda:properties map."""
+    """Reads our extensions dict instead of the library's flat camunda:properties map; says refusals in prose
+    naming the element; ignores data associations, as Camunda does."""
 
     node: etree._Element
     lane: str | None
     task: Any
+    filename: str
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         return read_extensions(self.node, lane=self.lane)
+
+    def raise_validation_exception(self, message: str, node: etree._Element | None = None) -> None:
+        # The library's event parsers pass `node=`, which its own method does not take (a TypeError).
+        if node is not None and etree.QName(node).localname in _REFERENCES:
+            attribute, kind = _REFERENCES[etree.QName(node).localname]
+            message = (f"the {kind} event refers to {kind} {node.get(attribute)!r}, which no bpmn:{kind} element "
+                       f"of this file defines; add it or pick a defined one in the modeler")
+        raise ValidationException(message, self.node, self.filename)
+
+    def parse_incoming_data_references(self) -> list[Any]:
+        return []  # data objects and stores are documentation here, as in Camunda: variables flow as usual
+
+    def parse_outgoing_data_references(self) -> list[Any]:
+        return []
 
     def _copy_task_attrs(self, original: Any, loop_characteristics: Any = None) -> None:
         super()._copy_task_attrs(original, loop_characteristics)  # type: ignore[misc]
@@ -196,6 +217,10 @@ def _parser_classes() -> dict[str, tuple[type, type]]:
 class VoronkaParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = _parser_classes()
 
+    def _add_data_stores(self, bpmn: etree._Element) -> None:
+        """Data stores are accepted and ignored (Camunda ignores them too); the library wants an
+        implementation class per store name."""
+
     def __init__(self) -> None:
         namespaces = dict(CamundaParser().namespaces)
         namespaces["zeebe"] = ZEEBE_NS
@@ -257,7 +282,7 @@ def _spiff_problem(exc: Exception, upload: _Upload | None, fallback_file: str | 
         if exc.tag:
             message = f"{message} ({exc.tag})"
         return Problem(message, file=exc.file_name or fallback_file, line=line, element_id=element_id)
-    return Problem(f"the model could not be parsed: {exc!r}", file=fallback_file)
+    return Problem(f"the model could not be parsed: {exc}", file=fallback_file)
 
 
 def _load(files: list[tuple[str, bytes]], max_bytes: int) -> tuple[list[_Upload], list[Problem]]:

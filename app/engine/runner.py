@@ -159,10 +159,15 @@ Command = Callable[[BpmnWorkflow], None]
 
 def start(runtime: ProcessRuntime, variables: Mapping[str, Any], *, max_steps: int,
           start_event: str | None = None, correlations: Mapping[str, Any] | None = None,
-          max_seconds: float | None = None) -> Step:
+          max_seconds: float | None = None, initiator: str | None = None,
+          transient: frozenset[str] = frozenset()) -> Step:
     """A new instance. With `start_event`, that start event fires (a timer or message start, or a process
     without a none start event started by hand) and the process's other start events are cancelled;
-    `correlations` (by property id) become the instance's correlation keys."""
+    `correlations` (by property id) become the instance's correlation keys. A start event's
+    `camunda:initiator` variable gets `initiator` (who started it; None for the system)."""
+    named = {spec.extensions["initiator"] for spec in runtime.spec.task_specs.values()
+             if isinstance(spec, StartEvent) and (getattr(spec, "extensions", None) or {}).get("initiator")}
+    variables = {**{name: initiator for name in named}, **variables}
     command: Command = (lambda wf: None) if start_event is None else _fire_start_event(start_event, correlations)
 
     def fresh() -> BpmnWorkflow:
@@ -176,7 +181,7 @@ def start(runtime: ProcessRuntime, variables: Mapping[str, Any], *, max_steps: i
         return workflow
 
     return _advance(fresh(), command, max_steps=max_steps, before=set(), restore=restore,
-                    max_seconds=max_seconds)
+                    max_seconds=max_seconds, transient=transient)
 
 
 def start_triggers(runtime: ProcessRuntime, *, now: datetime) -> list[StartTrigger]:
@@ -190,6 +195,11 @@ def start_triggers(runtime: ProcessRuntime, *, now: datetime) -> list[StartTrigg
             triggers.append(StartTrigger(spec.bpmn_id, "none"))
         elif isinstance(definition, MessageEventDefinition):
             triggers.append(StartTrigger(spec.bpmn_id, "message", message_name=definition.name))
+        elif isinstance(definition, MultipleEventDefinition) and all(
+                isinstance(d, MessageEventDefinition) for d in definition.event_definitions):
+            # Several messages on one start event: any of them starts the process (Camunda's semantics).
+            triggers.extend(StartTrigger(spec.bpmn_id, "message", message_name=d.name)
+                            for d in definition.event_definitions)
         elif isinstance(definition, TimerEventDefinition):
             triggers.append(_start_timer(runtime, spec.bpmn_id, definition, now))
         else:
@@ -202,8 +212,8 @@ def manual_start_event(runtime: ProcessRuntime) -> str | None:
     takes it), else its only start event (a message or timer start started by hand, as Camunda does)."""
     starts = [spec for spec in runtime.spec.task_specs.values()
               if isinstance(spec, StartEvent) and getattr(spec, "bpmn_id", None)]
-    if not starts or any(not isinstance(s.event_definition, MessageEventDefinition | TimerEventDefinition)
-                         for s in starts):
+    if not starts or any(not isinstance(s.event_definition, MessageEventDefinition | TimerEventDefinition
+                                        | MultipleEventDefinition) for s in starts):
         return None
     if len(starts) == 1:
         return str(starts[0].bpmn_id)
@@ -236,15 +246,16 @@ def _start_timer(runtime: ProcessRuntime, element_id: str, definition: TimerEven
 
 
 def apply(runtime: ProcessRuntime, state: dict[str, Any], command: Command, *, max_steps: int,
-          max_seconds: float | None = None) -> Step:
-    """Load a stored state, run `command` on it, then run the engine until the instance waits."""
+          max_seconds: float | None = None, transient: frozenset[str] = frozenset()) -> Step:
+    """Load a stored state, run `command` on it, then run the engine until the instance waits; variables
+    named in `transient` are seen by this run and then dropped (Camunda's transient variables)."""
     def restore() -> BpmnWorkflow:
         return load_state(state, runtime.spec, runtime.subprocess_specs, runtime.script_engine)
 
     workflow = restore()
     before = {str(t.id) for t in _all_tasks(workflow) if t.has_state(TaskState.FINISHED_MASK)}
     return _advance(workflow, command, max_steps=max_steps, before=before, restore=restore,
-                    max_seconds=max_seconds)
+                    max_seconds=max_seconds, transient=transient)
 
 
 # Commands ---------------------------------------------------------------------------------------------------
@@ -368,9 +379,14 @@ def _fire_start_event(element_id: str, correlations: Mapping[str, Any] | None) -
                 other.cancel()
         if correlations:
             definition = chosen.task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition):
-                workflow.correlations.update(_event_correlations(workflow, definition, {}, correlations))
+            inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+            for message in [d for d in inner if isinstance(d, MessageEventDefinition)]:
+                workflow.correlations.update(_event_correlations(workflow, message, {}, correlations))
         chosen._set_internal_data(event_fired=True)
+        definition = chosen.task_spec.event_definition
+        if isinstance(definition, MultipleEventDefinition) and definition.event_definitions:
+            # A start event with several messages has fired when it has seen one of them.
+            chosen._set_internal_data(seen_events=[BpmnEvent(definition.event_definitions[0], payload={})])
         if isinstance(chosen.task_spec.event_definition, CycleTimerEventDefinition):
             # The library grows a cycle's branches inside one instance; here each firing is its own instance
             # (the start timer job keeps the cycle), so give this one its branch and let the event complete.
@@ -493,7 +509,8 @@ def _wait_correlation(task: SpiffTask, definition: MessageEventDefinition) -> di
 
 
 def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before: set[str],
-             restore: Callable[[], BpmnWorkflow], max_seconds: float | None) -> Step:
+             restore: Callable[[], BpmnWorkflow], max_seconds: float | None,
+             transient: frozenset[str] = frozenset()) -> Step:
     failure: Failure | None = None
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     try:
@@ -512,7 +529,19 @@ def _advance(workflow: BpmnWorkflow, command: Command, *, max_steps: int, before
         failure = Failure(exc.element_id, exc.detail)
     except SpiffWorkflowException as exc:
         failure = Failure(_element_of(exc), _message_of(exc))
+    _drop_variables(workflow, transient)
     return _report(workflow, before=before, failure=failure)
+
+
+def _drop_variables(workflow: BpmnWorkflow, names: frozenset[str]) -> None:
+    if not names:
+        return
+    for task in _all_tasks(workflow):
+        for name in names & task.data.keys():
+            del task.data[name]
+    for data in (workflow.data, *(sub.data for sub in workflow.subprocesses.values())):
+        for name in names & data.keys():
+            del data[name]
 
 
 def _run_until_waiting(workflow: BpmnWorkflow, *, max_steps: int, deadline: float | None) -> None:

@@ -141,8 +141,6 @@ def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collec
         _check_script_task(element, found)
     elif name in _EVENT_DEFINITIONS:
         _check_event_definitions(element, found)
-    elif name == "dataStore":
-        found.add(element, "data stores are not supported; remove the data store and its references")
     elif name in _RESOURCE_ROLES:
         found.add(element, f"bpmn:{name} is not supported; use camunda:assignee or camunda:candidateGroups")
     elif name == "timeCycle" and element.text and _CRON.match(element.text):
@@ -213,6 +211,10 @@ def _check_script_task(element: etree._Element, found: _Collector) -> None:
 
 def _check_event_definitions(element: etree._Element, found: _Collector) -> None:
     allowed = _EVENT_DEFINITIONS[_local(element)]
+    if _local(element) == "boundaryEvent" and not any(
+            isinstance(child.tag, str) and _local(child).endswith("EventDefinition") for child in element):
+        found.add(element, "this boundary event has no event definition: make it a timer, message, error, "
+                           "escalation, signal or conditional boundary event, or remove it")
     for child in element:
         child_name = _local(child) if isinstance(child.tag, str) else ""
         if child_name.endswith("EventDefinition") and child.tag.startswith(_B):

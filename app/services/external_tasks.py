@@ -32,7 +32,7 @@ from app.db.models import EventKind, InstanceStatus, Job, JobKind, JobState, Pro
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, UncaughtBpmnError
 from app.services.context import AppContext
-from app.services.instances import advance
+from app.services.instances import advance, stored_only
 from app.services.jobs import MAX_ERROR_CHARS, fail_job, resolve_job_incidents
 from app.services.recording import add_event
 from app.services.variables import check_variables
@@ -220,8 +220,9 @@ def _instance(session: Session, job: Job) -> ProcessInstance:
 
 
 def complete(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str,
-             variables: dict[str, Any] | None = None) -> None:
-    """The worker finished: its variables go into the instance, which runs on."""
+             variables: dict[str, Any] | None = None, transient: frozenset[str] = frozenset()) -> None:
+    """The worker finished: its variables go into the instance, which runs on (`transient` ones only for
+    this run)."""
     require_worker(actor)
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     now = utcnow()
@@ -230,8 +231,9 @@ def complete(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str,
         instance = _instance(session, job)
         add_event(session, instance, EventKind.EXTERNAL_TASK_COMPLETED, actor=actor, at=now, task_id=job.task_id,
                   element_id=job.element_id, element_type="ServiceTask",
-                  data={"worker_id": worker_id, "topic": job.topic, "variables": variables})
-        advance(ctx, session, instance, runner.complete_external_task(job.task_id or "", variables), actor=actor)
+                  data={"worker_id": worker_id, "topic": job.topic, "variables": stored_only(variables, transient)})
+        advance(ctx, session, instance, runner.complete_external_task(job.task_id or "", variables), actor=actor,
+                transient=transient)
 
 
 def handle_failure(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str, error_message: str | None,
@@ -304,6 +306,23 @@ def extend_lock(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str, 
     with ctx.db.transaction() as session:
         job = _held_job(session, task_id, worker_id, now)
         job.lock_expires_at = now + timedelta(milliseconds=new_duration_ms)
+        return job.lock_expires_at
+
+
+def lock(ctx: AppContext, *, actor: Actor, task_id: str, worker_id: str, duration_ms: int) -> datetime:
+    """Lock one task by id (Camunda 7.21's lock): free, or already this worker's; another's live lock is a 409."""
+    require_worker(actor)
+    _check_fetch(worker_id, [TopicRequest("-", duration_ms)], 1)
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        job = _job(session, task_id)
+        if job.state == JobState.FAILED:
+            raise Conflict(f"external task {task_id} has failed and has an incident; set its retries to run it again")
+        if job.lock_owner not in (None, worker_id) and job.lock_expires_at and job.lock_expires_at > now:
+            raise Conflict(f"external task {task_id} is locked by worker {job.lock_owner!r} until "
+                           f"{job.lock_expires_at.isoformat()}")
+        job.state, job.lock_owner = JobState.LOCKED, worker_id
+        job.lock_expires_at = now + timedelta(milliseconds=duration_ms)
         return job.lock_expires_at
 
 

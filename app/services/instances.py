@@ -40,9 +40,11 @@ class InstanceView:
 
 def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None = None,
                    definition_id: str | None = None, business_key: str | None = None,
-                   variables: dict[str, Any] | None = None, submit_start_form: bool = False) -> InstanceView:
+                   variables: dict[str, Any] | None = None, submit_start_form: bool = False,
+                   transient: frozenset[str] = frozenset()) -> InstanceView:
     """`submit_start_form`: the variables are the definition's start form as filled in by a person, so they are
-    checked against it (required fields, types, ranges) like a task's form."""
+    checked against it (required fields, types, ranges) like a task's form. Variables named in `transient`
+    are seen by the start's engine run and never stored."""
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     check_text(business_key, "business_key")
     with ctx.db.transaction() as session:
@@ -51,21 +53,23 @@ def start_instance(ctx: AppContext, *, actor: Actor, definition_key: str | None 
         if submit_start_form:
             variables = validate_form(definition.start_form, variables)
         instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
-                                    variables=variables)
+                                    variables=variables, transient=transient)
         return _view(session, instance, actor)
 
 
 def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefinition, *, actor: Actor,
                      business_key: str | None, variables: dict[str, Any], start_event: str | None = None,
                      correlations: dict[str, Any] | None = None, event_data: dict[str, Any] | None = None,
-                     trigger: tuple[EventKind, dict[str, Any]] | None = None) -> ProcessInstance:
+                     trigger: tuple[EventKind, dict[str, Any]] | None = None,
+                     transient: frozenset[str] = frozenset()) -> ProcessInstance:
     """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
     events); without it a process lacking a none start event fires its only start event."""
     runtime = ctx.runtimes.get(session, definition.id)
     if start_event is None:
         start_event = runner.manual_start_event(runtime)
     step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
-                        correlations=correlations, max_seconds=ctx.settings.max_engine_seconds)
+                        correlations=correlations, max_seconds=ctx.settings.max_engine_seconds,
+                        initiator=None if actor.is_system else actor.username, transient=transient)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -76,8 +80,8 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     session.flush()
     add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
               element_id=start_event,
-              data={"variables": variables, "business_key": business_key, "version": definition.version,
-                    **(event_data or {})})
+              data={"variables": stored_only(variables, transient), "business_key": business_key,
+                    "version": definition.version, **(event_data or {})})
     if trigger is not None:  # what started it (a timer firing, a message) comes before what it caused
         add_event(session, instance, trigger[0], actor=actor, at=now, element_id=start_event, data=trigger[1])
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
@@ -85,14 +89,18 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     return instance
 
 
+def stored_only(variables: dict[str, Any], transient: frozenset[str]) -> dict[str, Any]:
+    return {name: value for name, value in variables.items() if name not in transient}
+
+
 def advance(ctx: AppContext, session: Session, instance: ProcessInstance, command: runner.Command, *,
-            actor: Actor) -> list[runner.ThrownMessage]:
+            actor: Actor, transient: frozenset[str] = frozenset()) -> list[runner.ThrownMessage]:
     """Run a command on a stored instance and record the outcome (the caller owns the transaction)."""
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
     step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps,
-                        max_seconds=ctx.settings.max_engine_seconds)
+                        max_seconds=ctx.settings.max_engine_seconds, transient=transient)
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
     _after_step(ctx, session, instance, thrown, actor=actor)
     return thrown

@@ -21,6 +21,7 @@ from app.auth.permissions import require_admin
 from app.db.base import utcnow
 from app.db.models import (
     EventKind,
+    HistoryEvent,
     Incident,
     InstanceStatus,
     Job,
@@ -37,7 +38,7 @@ from app.services.recording import add_event, has_open_incidents
 TIMER_KINDS = (JobKind.TIMER, JobKind.START_TIMER)
 MAX_ERROR_CHARS = 4000
 
-Outcome = Literal["fired", "skipped"]
+Outcome = Literal["fired", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,27 @@ def fire_timer_job(ctx: AppContext, *, job_id: str, owner: str) -> Outcome:
         if instance is None or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
             session.delete(job)  # the instance ended; its timers went with it
             return "skipped"
+        if _timer_runaway(ctx, session, instance, job):
+            return "failed"
         _fire_instance_timers(ctx, session, instance, job, owner=owner)
         return "fired"
+
+
+def _timer_runaway(ctx: AppContext, session: Session, instance: ProcessInstance, job: Job) -> bool:
+    """A timer looping back on itself without a real wait (PT0.01S) would write history without end: past
+    the limit of firings per instance per minute the job stops with an incident (retry once it is fixed)."""
+    limit = ctx.settings.max_timer_firings_per_minute
+    now = utcnow()
+    recent = session.scalar(select(func.count()).select_from(
+        select(HistoryEvent.id).where(HistoryEvent.instance_id == instance.id,
+                                      HistoryEvent.kind == EventKind.TIMER_FIRED,
+                                      HistoryEvent.at > now - timedelta(minutes=1)).limit(limit).subquery())) or 0
+    if recent < limit:
+        return False
+    fail_job(session, job, f"timer {job.element_id} fired {recent} times within a minute in this instance (the "
+             f"limit is {limit}, VORONKA_MAX_TIMER_FIRINGS_PER_MINUTE): a timer loop without a real wait? Fix the "
+             "model or the timer, then retry", actor=SYSTEM, at=now, kind="timer_runaway")
+    return True
 
 
 def _fire_instance_timers(ctx: AppContext, session: Session, instance: ProcessInstance, job: Job, *,

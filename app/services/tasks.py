@@ -34,7 +34,7 @@ from app.db.models import (
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
-from app.services.instances import advance
+from app.services.instances import advance, stored_only
 from app.services.recording import add_event
 from app.services.variables import check_variables, validate_form
 
@@ -265,7 +265,7 @@ def assign_task(ctx: AppContext, *, actor: Actor, task_id: str, assignee: str | 
 
 
 def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
-                  variables: dict[str, Any] | None = None) -> Task:
+                  variables: dict[str, Any] | None = None, transient: frozenset[str] = frozenset()) -> Task:
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     with ctx.db.transaction() as session:
         task = _open_task(session, actor, task_id)
@@ -286,8 +286,8 @@ def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
             task.claimed_at = task.claimed_at or now
         add_event(session, instance, EventKind.TASK_COMPLETED, actor=actor, at=now, task_id=task.id,
                   element_id=task.element_id, element_name=task.name, element_type="UserTask",
-                  funnel_stage=task.funnel_stage, data={"variables": cleaned})
-        advance(ctx, session, instance, runner.complete_task(task.id, cleaned), actor=actor)
+                  funnel_stage=task.funnel_stage, data={"variables": stored_only(cleaned, transient)})
+        advance(ctx, session, instance, runner.complete_task(task.id, cleaned), actor=actor, transient=transient)
         return task
 
 

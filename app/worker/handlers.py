@@ -14,7 +14,7 @@ from app.services.jobs import TIMER_KINDS, ClaimedJob
 
 log = logging.getLogger(__name__)
 
-Result = Literal["fired", "skipped", "conflict", "error"]
+Result = Literal["fired", "skipped", "failed", "conflict", "error"]
 
 
 def handle(ctx: AppContext, job: ClaimedJob, *, owner: str) -> Result:

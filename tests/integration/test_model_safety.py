@@ -166,3 +166,41 @@ def test_a_missing_multi_instance_collection_is_an_incident_after_a_task_complet
     after = client.get(f"/api/v1/process-instances/{instance['id']}").json()
     assert after["status"] == "failed"
     assert "'items' is missing" in after["incidents"][0]["message"]
+
+
+TICKER = definitions("""
+  <bpmn:process id="ticker" isExecutable="true">
+    <bpmn:startEvent id="S" />
+    <bpmn:exclusiveGateway id="Merge" />
+    <bpmn:intermediateCatchEvent id="Tick">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT0.01S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="Count" scriptFormat="python"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Merge" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Merge" targetRef="Tick" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Tick" targetRef="Count" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Count" targetRef="Merge" />
+  </bpmn:process>""")
+
+
+def test_a_runaway_timer_loop_stops_with_an_incident_after_the_firing_limit(
+        client: TestClient, ctx: AppContext) -> None:
+    from app.worker.loop import Worker
+
+    ctx.settings.max_timer_firings_per_minute = 5
+    assert client.post("/api/v1/deployments", files=upload(("ticker.bpmn", TICKER))).status_code == 201
+    instance = client.post("/api/v1/process-instances", json={"definition_key": "ticker",
+                                                              "variables": {"n": 0}}).json()
+    worker = Worker(ctx, worker_id="w")
+    for _ in range(40):
+        time.sleep(0.02)
+        worker.run_until_idle()
+        body = client.get(f"/api/v1/process-instances/{instance['id']}").json()
+        if body["status"] == "failed":
+            break
+    assert body["status"] == "failed", body
+    assert body["variables"]["n"] == 5
+    (incident,) = body["incidents"]
+    assert incident["element_id"] == "Tick" and "5 times within a minute" in incident["message"]
+    time.sleep(0.05)
+    assert worker.run_until_idle() == 0  # the loop stays stopped

@@ -29,7 +29,7 @@ def deploy(ctx: AppContext, xml: str, name: str = "model.bpmn") -> None:
 
 
 def history(ctx: AppContext, instance_id: str) -> list[HistoryEvent]:
-    return instances.instance_history(ctx, actor=SYSTEM, instance_id=instance_id)
+    return instances.instance_history(ctx, actor=SYSTEM, instance_id=instance_id, limit=10_000)[0]
 
 
 def open_elements(ctx: AppContext, instance_id: str) -> list[str]:

@@ -28,7 +28,7 @@ from app.camunda.dto import (
     definition_out,
     instance_out,
 )
-from app.camunda.variables import decode_variables, encode_variables, form_variables
+from app.camunda.variables import decode_variables, encode_variables, form_variables, transient_names
 from app.db.models import ProcessDefinition
 from app.services import deployments, instances
 from app.services.context import AppContext
@@ -116,7 +116,8 @@ def xml_by_id(ctx: Context, actor: CurrentActor, definition_id: str) -> XmlOut:
 def _start(ctx: AppContext, request: Request, actor: CurrentActor, definition: ProcessDefinition,
            body: StartInstanceIn | SubmitFormIn, *, with_variables: bool) -> ProcessInstanceOut:
     view = instances.start_instance(ctx, actor=actor, definition_id=definition.id, business_key=body.business_key,
-                                    variables=decode_variables(body.variables))
+                                    variables=decode_variables(body.variables),
+                                    transient=transient_names(body.variables))
     out = instance_out(view.instance, encode_variables(view.instance.variables) if with_variables else None)
     out.links = [self_link(request, f"/process-instance/{out.id}")]
     return out

@@ -12,7 +12,7 @@ from pydantic import Field
 from app.camunda.dates import camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, page_size
 from app.camunda.dto import CamundaModel, CountOut
-from app.camunda.variables import decode_variables, encode_variables
+from app.camunda.variables import decode_variables, encode_variables, transient_names
 from app.errors import InvalidInput
 from app.services import external_tasks
 from app.services.external_tasks import ExternalTaskView, TopicRequest
@@ -68,6 +68,11 @@ class ExtendLockIn(CamundaModel):
     new_duration: int
 
 
+class LockIn(CamundaModel):
+    worker_id: str
+    lock_duration: int
+
+
 class RetriesIn(CamundaModel):
     retries: int
 
@@ -112,7 +117,7 @@ def complete(ctx: Context, actor: CurrentActor, task_id: str, body: CompleteIn) 
     if body.local_variables:
         raise InvalidInput("localVariables are not supported (there is no activity scope); send variables")
     external_tasks.complete(ctx, actor=actor, task_id=task_id, worker_id=body.worker_id,
-                            variables=decode_variables(body.variables))
+                            variables=decode_variables(body.variables), transient=transient_names(body.variables))
     return Response(status_code=204)
 
 
@@ -136,6 +141,14 @@ def bpmn_error(ctx: Context, actor: CurrentActor, task_id: str, body: BpmnErrorI
 def extend_lock(ctx: Context, actor: CurrentActor, task_id: str, body: ExtendLockIn) -> Response:
     external_tasks.extend_lock(ctx, actor=actor, task_id=task_id, worker_id=body.worker_id,
                                new_duration_ms=body.new_duration)
+    return Response(status_code=204)
+
+
+@router.post("/external-task/{task_id}/lock", status_code=204, summary="Lock one task by id",
+             description="Camunda 7.21+: lock this task for `workerId` for `lockDuration` ms (the JavaScript "
+                         "client's `lock()`); another worker's live lock is refused.")
+def lock(ctx: Context, actor: CurrentActor, task_id: str, body: LockIn) -> Response:
+    external_tasks.lock(ctx, actor=actor, task_id=task_id, worker_id=body.worker_id, duration_ms=body.lock_duration)
     return Response(status_code=204)
 
 

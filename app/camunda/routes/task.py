@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 from app.camunda.dates import parse_camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, csv, page_size, sort_key
 from app.camunda.dto import CompleteTaskIn, CountOut, TaskOut, TaskQueryIn, UserIdIn, task_out
-from app.camunda.variables import decode_variables, encode_value, encode_variables, form_variables
+from app.camunda.variables import (
+    decode_variables,
+    encode_value,
+    encode_variables,
+    form_variables,
+    transient_names,
+)
 from app.db.models import Task
 from app.errors import Conflict, NotFound
 from app.services import instances, tasks
@@ -146,7 +152,8 @@ def set_assignee(ctx: Context, actor: CurrentActor, task_id: str, body: UserIdIn
 
 def _complete(ctx: AppContext, actor: CurrentActor, task_id: str, body: CompleteTaskIn | None) -> Response:
     body = body or CompleteTaskIn()
-    task = tasks.complete_task(ctx, actor=actor, task_id=task_id, variables=decode_variables(body.variables))
+    task = tasks.complete_task(ctx, actor=actor, task_id=task_id, variables=decode_variables(body.variables),
+                               transient=transient_names(body.variables))
     if not body.with_variables_in_return:
         return Response(status_code=204)
     view = instances.get_instance(ctx, actor=actor, instance_id=task.instance_id)
