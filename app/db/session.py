@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -93,6 +93,9 @@ class Database:
         except DataError as exc:
             session.rollback()
             raise refused_value(exc) from exc
+        except IntegrityError as exc:  # a concurrent request created the same row first (two deploys of a key)
+            session.rollback()
+            raise Conflict("another request created the same thing at the same time; retry") from exc
         except BaseException:
             session.rollback()
             raise

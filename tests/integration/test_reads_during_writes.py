@@ -19,9 +19,10 @@ from tests.factories import two_lane_deal, upload
 
 
 @contextmanager
-def database_held_by_a_writer(url: str) -> Iterator[None]:
-    """Another process in the middle of a long write: SQLite's write lock, or PostgreSQL's exclusive table
-    locks on the definitions (which also block reading them) and instances (which block only writers)."""
+def database_held_by_a_writer(url: str, *, definitions_too: bool = False) -> Iterator[None]:
+    """Another process in the middle of a long write: SQLite's write lock, or on PostgreSQL exclusive table
+    locks on instances and jobs (they block only writers) and, with `definitions_too`, the definitions (which
+    also blocks reading them: a deploy has to wait)."""
     if make_url(url).get_backend_name() == "sqlite":
         conn = sqlite3.connect(make_url(url).database, isolation_level=None, check_same_thread=False)
         conn.execute("BEGIN IMMEDIATE")
@@ -33,8 +34,9 @@ def database_held_by_a_writer(url: str) -> Iterator[None]:
         return
     engine = create_engine(url)
     with engine.connect() as conn:
-        conn.execute(text("LOCK TABLE process_definition IN ACCESS EXCLUSIVE MODE"))
-        conn.execute(text("LOCK TABLE process_instance IN EXCLUSIVE MODE"))
+        if definitions_too:
+            conn.execute(text("LOCK TABLE process_definition IN ACCESS EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE process_instance, job, history_event IN EXCLUSIVE MODE"))
         try:
             yield
         finally:
@@ -59,19 +61,19 @@ def test_reads_and_health_answer_while_another_process_writes(client: TestClient
 def test_a_deploy_waiting_for_the_database_does_not_stall_other_requests(ctx: AppContext) -> None:
     from app.main import create_app
 
-    model = two_lane_deal().encode()
+    models = [two_lane_deal(key=f"deal{n}").encode() for n in range(3)]
     with LiveServer(create_app(context=ctx)) as server, httpx.Client(base_url=server.url, auth=ADMIN) as http:
         done: dict[str, float] = {}
-        with database_held_by_a_writer(ctx.settings.database_url):
+        with database_held_by_a_writer(ctx.settings.database_url, definitions_too=True):
             def deploy(route: str, files: list[tuple[str, tuple[str, bytes, str]]]) -> None:
                 response = httpx.post(server.url + route, files=files, auth=ADMIN, timeout=60)
                 done[route] = time.monotonic()
                 assert response.status_code in (200, 201), response.text
 
             threads = [threading.Thread(target=deploy, args=args) for args in (
-                ("/api/v1/deployments", [("files", ("d.bpmn", model, "text/xml"))]),
-                ("/engine-rest/deployment/create", [("d.bpmn", ("d.bpmn", model, "text/xml"))]),
-                ("/v2/deployments", [("resources", ("d.bpmn", model, "text/xml"))]))]
+                ("/api/v1/deployments", [("files", ("d.bpmn", models[0], "text/xml"))]),
+                ("/engine-rest/deployment/create", [("d.bpmn", ("d.bpmn", models[1], "text/xml"))]),
+                ("/v2/deployments", [("resources", ("d.bpmn", models[2], "text/xml"))]))]
             for thread in threads:
                 thread.start()
             time.sleep(0.5)  # the deploys now wait for the database
