@@ -18,6 +18,7 @@ import time
 from collections import Counter
 
 from app.db.base import utcnow
+from app.errors import Unavailable
 from app.services import jobs
 from app.services.context import AppContext
 from app.worker import handlers, recovery
@@ -78,7 +79,11 @@ class Worker:
             try:
                 self._maybe_recover()
                 claimed = self.run_once()
-            except Exception:  # the database is unreachable, say: wait and try again
+            except Unavailable as exc:  # the database is away: wait and try again, quietly
+                log.warning("worker %s: %s", self.worker_id, exc.detail)
+                self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
+                continue
+            except Exception:
                 log.exception("worker %s: claiming jobs failed", self.worker_id)
                 self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
                 continue
