@@ -5,12 +5,20 @@ that kill the server's own PostgreSQL backends."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class TcpProxy:
@@ -111,3 +119,92 @@ def wait_for_lock_waiter(engine, *, timeout: float = 10.0) -> int:  # type: igno
 def terminate(engine, pid: int) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+
+
+class ServeProcess:
+    """`voronka serve` as operators run it: a real process tree (uvicorn's supervisor and its workers)."""
+
+    def __init__(self, url: str, log: Path, *, workers: int = 2, embedded_worker: bool = False,
+                 env: dict[str, str] | None = None) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.env = {**os.environ, "VORONKA_DATABASE_URL": url, "VORONKA_BOOTSTRAP_ADMIN": "admin:admin-secret",
+                    "VORONKA_FAST_PASSWORD_HASHING": "true", "VORONKA_EMBEDDED_WORKER": str(embedded_worker).lower(),
+                    "PYTHONPATH": str(ROOT), **(env or {})}
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.args = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                     "--workers", str(workers), "--migrate"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, timeout: float = 60.0) -> ServeProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            return self._wait_ready(timeout)
+        except BaseException:
+            self.process.kill()
+            self.process.wait(10)
+            raise
+
+    def _wait_ready(self, timeout: float) -> ServeProcess:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200 and self.ready_children():
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"serve did not answer /health in {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def ready_children(self) -> bool:
+        expected = int(self.args[self.args.index("--workers") + 1])
+        return expected == 1 or len(self.children()) >= expected
+
+    def children(self) -> list[int]:
+        assert self.process is not None
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        return [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]  # uvicorn's workers only
+
+    def stop(self, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+            raise AssertionError("serve did not stop on SIGTERM") from None
+
+    def __enter__(self) -> ServeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def with_application_name(url: str, name: str) -> str:
+    """The URL whose connections show `name` in pg_stat_activity (to find the servers' own backends)."""
+    return make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+
+
+def backends_of(engine, application_name: str) -> list[int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [int(pid) for pid in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name"),
+            {"name": application_name}).scalars()]

@@ -57,7 +57,8 @@ class Worker:
         for index, job in enumerate(claimed):
             if self.stopping:
                 rest = [j.id for j in claimed[index:]]
-                jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                released = jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                log.info("worker %s stopping: released %d claimed job(s)", self.worker_id, released)
                 break
             self.counts[handlers.handle(self.ctx, job, owner=self.worker_id)] += 1
         return len(claimed)
