@@ -10,7 +10,8 @@ exactly as it was, with the reasons.
 Finished history above the live part of the task tree is dropped first (the database keeps it: task projection and
 history events), then the task specs are re-pointed, like SpiffWorkflow's `migrate_workflow` does with a
 `SpecDiff` alignment, but without resetting waiting tasks: user tasks keep their ids (their inbox rows stay) and
-timers keep their due times. Predicted (not yet reached) tasks are dropped and predicted again from the new spec.
+timers keep their due times. What lies beyond the tasks the instance is in (the old version's forecast) is dropped
+and predicted again from the new spec.
 """
 
 from __future__ import annotations
@@ -109,12 +110,14 @@ def target_name(name: str, mapping: Mapping[str, str]) -> str:
 
 def _align(flow: Any, new_spec: Any, mapping: Mapping[str, str], alignment: dict[Task, Any]) -> list[Obstacle]:
     obstacles = []
-    for task in _definite_or_finished(flow.tasks.values()):
+    for task in _live(flow.tasks.values()):
         old_spec = task.task_spec
         new_task_spec = new_spec.task_specs.get(target_name(old_spec.name, mapping))
         label = _label(convert_spec(old_spec)) if getattr(old_spec, "bpmn_id", None) else repr(old_spec.name)
         bpmn_id = getattr(old_spec, "bpmn_id", None)
         waiting = not task.has_state(TaskState.FINISHED_MASK)
+        if new_task_spec is None and task.has_state(TaskState.CANCELLED):
+            continue  # a branch not taken: it goes with the old version's forecast (see _repoint)
         if new_task_spec is None:
             verb = "waits in" if waiting else "passed through"
             obstacles.append(Obstacle(bpmn_id, f"the instance {verb} {label}, which the new version does not "
@@ -148,9 +151,16 @@ def _boundary_events_changed(task: Task, new_task_spec: Any, mapping: Mapping[st
     return old_outputs != {o.name for o in new_splits[0].outputs}
 
 
-def _definite_or_finished(tasks: Iterable[Task]) -> list[Task]:
-    """Tasks in tree order (parents first), without predictions, which are rebuilt from the new spec."""
-    return sorted((t for t in tasks if not t.has_state(TaskState.PREDICTED_MASK)), key=_depth)
+def _live(tasks: Iterable[Task]) -> list[Task]:
+    """What the instance has reached, parents first: finished tasks and the unfinished ones directly under a
+    finished task (the frontier). Everything below the frontier is the old version's forecast and is predicted
+    again from the new spec."""
+    return sorted((t for t in tasks if t.has_state(TaskState.FINISHED_MASK) or _is_frontier(t)), key=_depth)
+
+
+def _is_frontier(task: Task) -> bool:
+    return (not task.has_state(TaskState.FINISHED_MASK) and not task.has_state(TaskState.PREDICTED_MASK)
+            and (task.parent is None or task.parent.has_state(TaskState.FINISHED_MASK)))
 
 
 def _depth(task: Task) -> int:
@@ -171,15 +181,18 @@ def _timer_changed(old_spec: Any, new_spec: Any) -> bool:
 
 
 def _repoint(flow: Any, new_spec: Any, alignment: dict[Task, Any]) -> None:
-    for task in [t for t in flow.tasks.values() if t.has_state(TaskState.PREDICTED_MASK)]:
+    for task in [t for t in flow.tasks.values() if t.has_state(TaskState.CANCELLED) and t not in alignment]:
         if task.id in flow.tasks:
             flow._remove_task(task.id)
+    frontier = [t for t in flow.tasks.values() if _is_frontier(t)]
+    for task in frontier:
+        for child in list(task.children):
+            flow._remove_task(child.id)
     flow.spec = new_spec
     for task in flow.tasks.values():
         task.task_spec = alignment.get(task, task.task_spec)
-    for task in list(flow.tasks.values()):
-        if task.has_state(TaskState.DEFINITE_MASK) and not task.children:
-            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+    for task in frontier:
+        task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     if getattr(flow, "last_task", None) is not None and flow.last_task.id not in flow.tasks:
         flow.last_task = None
 
