@@ -9,7 +9,7 @@ from app.auth.actor import Actor
 from app.services.context import AppContext
 from app.worker.loop import Worker
 from tests.integration.regulation.models import lead_process, steps
-from tests.integration.regulation.test_approval_and_diff import as_user, deploy
+from tests.integration.regulation.test_approval_and_diff import deploy
 
 pytestmark = pytest.mark.db
 ADMIN_ACTOR = Actor("admin", frozenset({"admin"}))
