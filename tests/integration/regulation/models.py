@@ -67,3 +67,33 @@ def steps(version: int = 1, key: str = "steps") -> str:
     <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="B" />
     {third}
   </bpmn:process>""")
+
+
+def steps_renamed(key: str = "steps") -> str:
+    """`steps` with step B's id changed to B2 (same name): a migration plan must say that they correspond."""
+    return steps(1, key).replace('id="B"', 'id="B2"').replace('targetRef="B"', 'targetRef="B2"').replace(
+        'sourceRef="B"', 'sourceRef="B2"')
+
+
+def with_subprocess(version: int = 1, key: str = "sub") -> str:
+    """A user task inside an embedded sub-process; v2 adds a second task inside it."""
+    inner = ('<bpmn:userTask id="Inner2" name="Ещё шаг" camunda:candidateGroups="hunter" />'
+             '<bpmn:sequenceFlow id="S2" sourceRef="Inner" targetRef="Inner2" />'
+             '<bpmn:sequenceFlow id="S3" sourceRef="Inner2" targetRef="SubEnd" />' if version >= 2 else
+             '<bpmn:sequenceFlow id="S2" sourceRef="Inner" targetRef="SubEnd" />')
+    return definitions(f"""
+  <bpmn:process id="{key}" name="С подпроцессом" isExecutable="true">
+    <bpmn:startEvent id="Begin" />
+    <bpmn:userTask id="Before" name="До" camunda:candidateGroups="hunter" />
+    <bpmn:subProcess id="Sub" name="Подпроцесс">
+      <bpmn:startEvent id="SubStart" />
+      <bpmn:userTask id="Inner" name="Внутри" camunda:candidateGroups="hunter" />
+      <bpmn:endEvent id="SubEnd" />
+      <bpmn:sequenceFlow id="S1" sourceRef="SubStart" targetRef="Inner" />
+      {inner}
+    </bpmn:subProcess>
+    <bpmn:endEvent id="Finish" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Before" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Before" targetRef="Sub" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Sub" targetRef="Finish" />
+  </bpmn:process>""")

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from app.auth.actor import Actor
 from app.services.context import AppContext
 from app.worker.loop import Worker
-from tests.integration.regulation.models import lead_process, steps
-from tests.integration.regulation.test_approval_and_diff import deploy
+from tests.integration.regulation.models import lead_process, steps, steps_renamed, with_subprocess
+from tests.integration.regulation.test_approval_and_diff import as_user, deploy
 
 pytestmark = pytest.mark.db
 ADMIN_ACTOR = Actor("admin", frozenset({"admin"}))
@@ -155,3 +155,73 @@ def test_many_deals_over_several_waiting_elements_migrate_with_progress(client: 
         assert walked[-1] == "C"
         view = instances.get_instance(ctx, actor=SYSTEM, instance_id=instance_id)
         assert (view.instance.status, view.definition_version) == ("completed", 2)
+
+
+def test_a_renamed_element_moves_once_the_plan_maps_it_and_the_funnel_counts_moved_deals(
+        client: TestClient, ctx: AppContext) -> None:
+    v1 = deploy(client, steps(1))
+    waiting = start(client, "steps", "r1")
+    complete_open(client, waiting)  # now in B
+    v2 = deploy(client, steps_renamed())
+    plain = client.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                         "target_definition_id": v2["id"]}).json()
+    assert "B" in plain["unmapped"]
+    refused = client.post("/api/v1/migrations/validate", json={"plan": plain}).json()["instances"][0]
+    assert not refused["valid"] and "map it" in refused["problems"][0]["message"]
+    wrong = client.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                         "target_definition_id": v2["id"],
+                                                         "instructions": [{"source": "B", "target": "Nope"}]})
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["element_id"] == "B"
+    mapped = client.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                          "target_definition_id": v2["id"],
+                                                          "instructions": [{"source": "B", "target": "B2"}]}).json()
+    assert {"source": "B", "target": "B2"} in mapped["instructions"] and mapped["unmapped"] == []
+    batch_id = client.post("/api/v1/migrations", json={"plan": mapped, "instance_ids": [waiting]}).json()["id"]
+    Worker(ctx).run_until_idle()
+    assert client.get(f"/api/v1/migrations/{batch_id}").json()["done"] == 1
+    assert open_elements(client, waiting) == ["B2"]
+    complete_open(client, waiting)
+    assert client.get(f"/api/v1/process-instances/{waiting}").json()["status"] == "completed"
+    start(client, "steps", "fresh")  # started on version 2
+    figures = client.get("/api/v1/analytics/versions", params={"definition_key": "steps", "a": 1, "b": 2}).json()
+    rows = {r["figure"]: r for r in figures["items"]}
+    assert (rows["deals_migrated_in"]["a"], rows["deals_migrated_in"]["b"]) == (0, 1)
+    assert rows["deals_started_on_version"]["b"] == 1 and rows["deals"]["b"] == 2
+
+
+def test_a_draft_is_no_migration_target_and_only_admins_migrate(client: TestClient, ctx: AppContext) -> None:
+    v1 = deploy(client, steps(1, key="sales_deal"))
+    draft = deploy(client, steps(2, key="sales_deal"))
+    refused = client.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                           "target_definition_id": draft["id"]})
+    assert refused.status_code == 409 and "approved" in refused.json()["detail"]
+    head = as_user(client, ctx, "boss", ["head_of_sales"])
+    assert head.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                      "target_definition_id": draft["id"]}).status_code == 403
+    assert client.get("/api/v1/migrations/nope").status_code == 404
+    assert client.post("/api/v1/migrations/plan", json={"source_definition_id": "x",
+                                                        "target_definition_id": v1["id"]}).status_code == 404
+    both = client.post("/api/v1/migrations/validate", json={
+        "plan": {"source_definition_id": v1["id"], "target_definition_id": v1["id"]},
+        "instance_ids": [], "filter": {}})
+    assert both.status_code == 422
+
+
+def test_a_deal_inside_a_changed_sub_process_stays_one_before_it_moves(client: TestClient, ctx: AppContext) -> None:
+    v1 = deploy(client, with_subprocess(1))
+    before = start(client, "sub", "before")
+    inside = start(client, "sub", "inside")
+    complete_open(client, inside)  # now inside the sub-process
+    assert open_elements(client, inside) == ["Inner"]
+    v2 = deploy(client, with_subprocess(2))
+    plan = client.post("/api/v1/migrations/plan", json={"source_definition_id": v1["id"],
+                                                        "target_definition_id": v2["id"]}).json()
+    checks = {c["business_key"]: c for c in client.post("/api/v1/migrations/validate",
+                                                        json={"plan": plan}).json()["instances"]}
+    assert checks["before"]["valid"]
+    assert not checks["inside"]["valid"] and "sub-process" in checks["inside"]["problems"][0]["message"]
+    client.post("/api/v1/migrations", json={"plan": plan})
+    Worker(ctx).run_until_idle()
+    complete_open(client, before)  # into the new sub-process: Inner, then the added Inner2
+    complete_open(client, before)
+    assert open_elements(client, before) == ["Inner2"]
