@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.auth.actor import Actor
 from app.auth.permissions import require_admin, require_can_deploy
@@ -170,6 +170,7 @@ def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True,
 def definition_versions(ctx: AppContext, *, key: str, actor: Actor) -> list[ProcessDefinition]:
     with ctx.db.transaction() as session:
         rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                               .options(selectinload(ProcessDefinition.deployment))  # who deployed each
                                .order_by(ProcessDefinition.version.desc())).all()
     if not rows:
         raise NotFound(f"no process definition with key {key!r}")

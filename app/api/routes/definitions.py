@@ -27,7 +27,8 @@ def list_definitions(ctx: Context, actor: CurrentActor, limit: Limit = 100, offs
                         "rejected) and who decided it.")
 def definition_versions(ctx: Context, actor: CurrentActor, key: str) -> Page[DefinitionOut]:
     rows = deployments.definition_versions(ctx, key=key, actor=actor)
-    return Page[DefinitionOut](items=[DefinitionOut.model_validate(r) for r in rows], total=len(rows))
+    items = [DefinitionOut.model_validate(r).model_copy(update={"deployed_by": r.deployment.created_by}) for r in rows]
+    return Page[DefinitionOut](items=items, total=len(rows))
 
 
 @router.get("/{key}/xml", summary="BPMN XML of a definition",

@@ -20,6 +20,7 @@ class DefinitionOut(Schema):
     candidate_starter_groups: list[str]
     state: str = Field(description="approved (new deals start on the newest approved version), draft (awaits the "
                                    "head of sales' approval) or rejected.")
+    deployed_by: str | None = Field(default=None, description="Who deployed the version (on the versions list).")
     decided_by: str | None = Field(default=None, description="Who approved or rejected the version.")
     decided_at: datetime | None = None
     decision_comment: str | None = None

@@ -49,7 +49,8 @@ def test_draft_starts_no_deals_until_the_head_of_sales_approves(client: TestClie
     refused = client.post("/api/v1/process-instances", json={"definition_id": v2["id"]})
     assert refused.status_code == 409 and "draft" in refused.json()["detail"]
     versions = client.get("/api/v1/process-definitions/reg").json()["items"]
-    assert [(v["version"], v["state"]) for v in versions] == [(2, "draft"), (1, "approved")]
+    assert [(v["version"], v["state"], v["deployed_by"]) for v in versions] == [(2, "draft", "admin"),
+                                                                                 (1, "approved", "admin")]
 
     approved = head.post(f"/api/v1/process-definitions/{v2['id']}/approve", json={"comment": "Согласовано"})
     assert approved.status_code == 200, approved.text
