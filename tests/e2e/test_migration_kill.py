@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from app.auth.actor import SYSTEM
 from app.db.models import HistoryEvent, ItemState, MigrationItem, ProcessInstance
 from app.services import deployments, instances, migrations
 from app.services.context import AppContext
+from tests.e2e.test_worker_processes import wait_for
 from tests.integration.regulation.models import steps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -38,15 +38,6 @@ def item_counts(ctx: AppContext, batch_id: str) -> Counter[str]:
         return Counter(dict(session.execute(select(MigrationItem.state, func.count())
                                             .where(MigrationItem.batch_id == batch_id)
                                             .group_by(MigrationItem.state)).all()))
-
-
-def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def assert_moved_or_untouched(ctx: AppContext, ids: list[str], target_id: str, batch_id: str) -> int:

@@ -102,7 +102,11 @@ def _selection(body: ExecutionDto) -> migrations.Selection:
     return migrations.Selection(instance_ids=ids, business_key_like=query.business_key_like if query else None)
 
 
-def _plan_refusal(plan: migrations.Plan, problems: list[Problem]) -> JSONResponse:
+def _plan_refusal(ctx: Any, actor: Any, plan: migrations.Plan) -> JSONResponse | None:
+    """Camunda's answer to a plan whose instructions do not hold, or None when they do."""
+    problems = migrations.check_plan(ctx, actor=actor, plan=plan)
+    if not problems:
+        return None
     return camunda_error(400, "MigrationPlanValidationException",
                          f"Migration plan for process definition '{plan.source_definition_id}' to "
                          f"'{plan.target_definition_id}' is not valid: " + "; ".join(p.message for p in problems),
@@ -139,9 +143,9 @@ def validate(ctx: Context, actor: CurrentActor, body: PlanDto) -> dict[str, Any]
              description="All or none: an instance that cannot migrate refuses the call with its report.")
 def execute(ctx: Context, actor: CurrentActor, body: ExecutionDto) -> Response:
     plan = _plan(body.migration_plan)
-    problems = migrations.check_plan(ctx, actor=actor, plan=plan)
-    if problems:
-        return _plan_refusal(plan, problems)
+    refusal = _plan_refusal(ctx, actor, plan)
+    if refusal is not None:
+        return refusal
     checks = migrations.validate(ctx, actor=actor, plan=plan, selection=_selection(body))
     failed = [c for c in checks if not c.valid]
     if failed:
@@ -161,9 +165,9 @@ def execute(ctx: Context, actor: CurrentActor, body: ExecutionDto) -> Response:
              description="Returns the batch; its progress is at GET /batch/{id} and /batch/statistics.")
 def execute_async(ctx: Context, actor: CurrentActor, body: ExecutionDto) -> Any:
     plan = _plan(body.migration_plan)
-    problems = migrations.check_plan(ctx, actor=actor, plan=plan)
-    if problems:
-        return _plan_refusal(plan, problems)
+    refusal = _plan_refusal(ctx, actor, plan)
+    if refusal is not None:
+        return refusal
     batch = migrations.start_batch(ctx, actor=actor, plan=plan, selection=_selection(body))
     progress = migrations.progress(ctx, actor=actor, batch_id=batch.id, failures_limit=0)
     return {k: v for k, v in _batch(progress).items()
