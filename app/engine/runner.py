@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.compaction import compact
 from app.engine.data import json_safe
+from app.engine.message_senders import declared_senders
 from app.engine.serializer import dump_state, load_state, new_workflow
 from app.engine.workflow import run_engine
 from app.errors import (
@@ -62,6 +64,11 @@ class ProcessRuntime:
     spec: Any
     subprocess_specs: dict[str, Any]
     script_engine: Any
+
+    @cached_property
+    def message_senders(self) -> dict[str, frozenset[str]]:
+        """Message name -> the groups its catch events allow to send it (message_senders.py)."""
+        return declared_senders([self.spec, *self.subprocess_specs.values()])
 
 
 @dataclass
@@ -700,3 +707,9 @@ def _message_of(exc: SpiffWorkflowException) -> str:
     if inner is not None and str(inner) not in text:
         text = f"{text}: {inner}"
     return text
+
+
+def report(workflow: BpmnWorkflow) -> Step:
+    """The facts of a workflow as it stands, without running anything (a migrated instance)."""
+    before = {str(t.id) for t in _all_tasks(workflow) if t.has_state(TaskState.FINISHED_MASK)}
+    return _report(workflow, before=before, failure=None)

@@ -13,6 +13,7 @@ from app.auth.actor import Actor
 from app.auth.permissions import may_read_task, require_may_start, visible_instances_clause
 from app.db.base import utcnow
 from app.db.models import (
+    DefinitionState,
     EventKind,
     HistoryEvent,
     Incident,
@@ -24,6 +25,7 @@ from app.db.models import (
 )
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.observability.metrics import engine_step
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.recording import add_event, record_step
@@ -64,12 +66,16 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
                      transient: frozenset[str] = frozenset()) -> ProcessInstance:
     """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
     events); without it a process lacking a none start event fires its only start event."""
+    if definition.state != DefinitionState.APPROVED:
+        raise Conflict(f"version {definition.version} of {definition.key!r} is {definition.state}: deals start "
+                       "on approved versions only (the head of sales approves a draft)")
     runtime = ctx.runtimes.get(session, definition.id)
     if start_event is None:
         start_event = runner.manual_start_event(runtime)
-    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
-                        correlations=correlations, max_seconds=ctx.settings.max_engine_seconds,
-                        initiator=None if actor.is_system else actor.username, transient=transient)
+    with engine_step():
+        step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
+                            correlations=correlations, max_seconds=ctx.settings.max_engine_seconds,
+                            initiator=None if actor.is_system else actor.username, transient=transient)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -99,8 +105,9 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
-    step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps,
-                        max_seconds=ctx.settings.max_engine_seconds, transient=transient)
+    with engine_step():
+        step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps,
+                            max_seconds=ctx.settings.max_engine_seconds, transient=transient)
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
     _after_step(ctx, session, instance, thrown, actor=actor)
     return thrown

@@ -18,7 +18,8 @@ import time
 from collections import Counter
 
 from app.db.base import utcnow
-from app.services import jobs
+from app.errors import Unavailable
+from app.services import jobs, migrations
 from app.services.context import AppContext
 from app.worker import handlers, recovery
 
@@ -56,10 +57,15 @@ class Worker:
         for index, job in enumerate(claimed):
             if self.stopping:
                 rest = [j.id for j in claimed[index:]]
-                jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                released = jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                log.info("worker %s stopping: released %d claimed job(s)", self.worker_id, released)
                 break
             self.counts[handlers.handle(self.ctx, job, owner=self.worker_id)] += 1
-        return len(claimed)
+        if self.stopping:
+            return len(claimed)
+        migrated = migrations.run_pending(self.ctx, limit=self.batch_size)  # running deals moved to a new version
+        self.counts["migrated"] += migrated
+        return len(claimed) + migrated
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
         """Run batches until nothing is due (tests and the CLI's --once)."""
@@ -78,7 +84,11 @@ class Worker:
             try:
                 self._maybe_recover()
                 claimed = self.run_once()
-            except Exception:  # the database is unreachable, say: wait and try again
+            except Unavailable as exc:  # the database is away: wait and try again, quietly
+                log.warning("worker %s: %s", self.worker_id, exc.detail)
+                self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
+                continue
+            except Exception:
                 log.exception("worker %s: claiming jobs failed", self.worker_id)
                 self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
                 continue
