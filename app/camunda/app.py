@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from app.camunda import errors
 from app.camunda.routes import (
+    decision,
     definition,
     deployment,
     external_task,
@@ -22,7 +23,8 @@ from app.camunda.routes import (
 )
 
 ENGINE_REST = "/engine-rest"
-_RESOURCES = (meta, deployment, definition, instance, task, message, external_task, identity, history, migration)
+_RESOURCES = (meta, deployment, definition, decision, instance, task, message, external_task, identity, history,
+              migration)
 
 DESCRIPTION = """
 The Camunda 7 REST API, translated onto Voronka's services: Camunda Modeler deploys here, Camunda clients and

@@ -11,11 +11,9 @@ from starlette.requests import Request
 from app.errors import InvalidInput, PayloadTooLarge, Problem
 from app.settings import Settings
 
-# What each kind of file is to us: BPMN is deployed, DMN/CMMN are refused, the rest is ignored (see docs).
+# What each kind of file is to us: BPMN and DMN are deployed, CMMN is refused, the rest is ignored (see docs).
 _REFUSED = {
-    ".dmn": "DMN decision tables are not supported: Voronka runs BPMN only. Deploy the .bpmn file alone and "
-            "express the decision with an exclusive gateway and conditions, or an external task",
-    ".cmmn": "CMMN case models are not supported: Voronka runs BPMN only",
+    ".cmmn": "CMMN case models are not supported: Voronka runs BPMN processes and DMN decision tables",
 }
 _BPMN = (".bpmn", ".bpmn20.xml", ".xml")
 # Camunda Forms (.form) and diagram images are accepted and ignored: forms are rendered from camunda:formData.
@@ -25,7 +23,7 @@ _IGNORED = (".form", ".png", ".svg", ".jpg", ".jpeg", ".gif", ".html", ".md", ".
 @dataclass
 class MultipartDeployment:
     options: dict[str, str] = field(default_factory=dict)
-    bpmn: list[tuple[str, bytes]] = field(default_factory=list)
+    bpmn: list[tuple[str, bytes]] = field(default_factory=list)  # the models: .bpmn and .dmn files
     ignored: list[str] = field(default_factory=list)
 
 
@@ -71,7 +69,7 @@ async def read_deployment(request: Request, settings: Settings) -> MultipartDepl
     if refused:
         raise InvalidInput("; ".join(f"{p.file}: {p.message}" for p in refused), problems=refused)
     if not result.bpmn:
-        raise InvalidInput("the deployment holds no BPMN file: add a part with a .bpmn file")
+        raise InvalidInput("the deployment holds no BPMN or DMN file: add a part with a .bpmn or .dmn file")
     return result
 
 

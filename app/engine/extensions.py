@@ -137,6 +137,26 @@ def _documentation(node: etree._Element) -> str | None:
     return docs[0].text if docs and docs[0].text else None
 
 
+def read_decision(node: etree._Element) -> dict[str, Any] | None:
+    """A business rule task's decision: Camunda 7 `camunda:decisionRef` (+ binding, version, resultVariable,
+    mapDecisionResult) or Camunda 8 `zeebe:calledDecision` (decisionId, resultVariable)."""
+    if node.tag != f"{{{BPMN_MODEL_NS}}}businessRuleTask":
+        return None
+    ref = _blank_to_none(node.get(camunda("decisionRef")))
+    if ref:
+        binding = (node.get(camunda("decisionRefBinding")) or "latest").strip()
+        version = node.get(camunda("decisionRefVersion"))
+        return {"ref": ref, "binding": binding,
+                "version": int(version) if binding == "version" and version and version.strip().isdigit() else None,
+                "result_variable": _blank_to_none(node.get(camunda("resultVariable"))),
+                "mapping": (node.get(camunda("mapDecisionResult")) or "resultList").strip()}
+    zeebe_ref = _zeebe_attr(node, "calledDecision", "decisionId")
+    if zeebe_ref:
+        return {"ref": zeebe_ref.lstrip("="), "binding": "latest", "version": None,
+                "result_variable": _zeebe_attr(node, "calledDecision", "resultVariable"), "mapping": "zeebe"}
+    return None
+
+
 def read_extensions(node: etree._Element, *, lane: str | None) -> dict[str, Any]:
     """Everything Voronka reads from one element's Camunda/Zeebe attributes and extension elements."""
     camunda_form_key = node.get(camunda("formKey")) or node.get(camunda("formRef"))
@@ -162,6 +182,9 @@ def read_extensions(node: etree._Element, *, lane: str | None) -> dict[str, Any]
         "external_topic": _external_topic(node),
         "documentation": _documentation(node),
     }
+    decision = read_decision(node)
+    if decision:
+        extensions["decision"] = decision
     initiator = _blank_to_none(node.get(camunda("initiator")))
     if initiator:  # a start event's camunda:initiator: the variable that names who started the instance
         extensions["initiator"] = initiator

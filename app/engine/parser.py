@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnParser
 from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
@@ -24,6 +25,7 @@ from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 from app.engine.call_graph import endless_recursion
+from app.engine.decision_task import DecisionTask
 from app.engine.extensions import (
     CAMUNDA_NS,
     NSMAP,
@@ -201,7 +203,8 @@ class _BpmnMessagesMixin:
 
 
 def _parser_classes() -> dict[str, tuple[type, type]]:
-    table = {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES}
+    table = {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+             f"{{{BPMN_MODEL_NS}}}businessRuleTask": (TaskParser, DecisionTask)}
     wrapped: dict[str, tuple[type, type]] = {}
     for tag, (parser_class, spec_class) in table.items():
         if parser_class is UserTaskParser:
@@ -216,6 +219,10 @@ def _parser_classes() -> dict[str, tuple[type, type]]:
 
 class VoronkaParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = _parser_classes()
+
+    def _find_dependencies(self, process: etree._Element) -> None:
+        # Decisions are ours (decision_task.py, looked up at run time), not the library's DMN parser's.
+        BpmnParser._find_dependencies(self, process)
 
     def _add_data_stores(self, bpmn: etree._Element) -> None:
         """Data stores are accepted and ignored (Camunda ignores them too); the library wants an

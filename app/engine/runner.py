@@ -135,6 +135,7 @@ class ElementEvent:
     element_type: str
     properties: dict[str, Any]
     taken: list[str] = field(default_factory=list)  # gateways: the element ids chosen next
+    decision: dict[str, Any] | None = None  # business rule tasks: inputs, matched rules, result
     timer: bool = False  # a timer catch event (intermediate or boundary) that fired
 
 
@@ -612,6 +613,7 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
             event = ElementEvent(str(task.id), spec.bpmn_id, spec.bpmn_name, type(spec).__name__,
                                  dict(extensions.get("properties") or {}))
             event.timer = _caught_a_timer(task)
+            event.decision = task.internal_data.get("decision")
             if isinstance(spec, ExclusiveGateway | InclusiveGateway):
                 event.taken = [c.task_spec.bpmn_id for c in task.children
                                if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)

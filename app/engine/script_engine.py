@@ -60,6 +60,9 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
+        # key, version -> a decision with `.version` and `.evaluate(variables, limits)`; set by the services
+        # (business rule tasks look decisions up at run time, the engine itself knows no database).
+        self.decisions: Any = None
         super().__init__(environment=SafeEnvironment(self.limits))
 
     def validate(self, expression: str) -> None:

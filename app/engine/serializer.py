@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
+from app.engine.decision_task import DecisionTask
 from app.engine.message_payload import PayloadMessageEventDefinition, PayloadMessageEventDefinitionConverter
 from app.engine.workflow import DEPTH_SAFE_SPECS, SubWorkflow, Workflow, harden_specs
 
@@ -127,6 +128,7 @@ def _build_registry() -> Any:
     # Camunda configuration replaced by its own class under the same type name: restore the plain one.
     MessageEventDefinitionConverter(MessageEventDefinition, registry)
     PayloadMessageEventDefinitionConverter(PayloadMessageEventDefinition, registry)
+    BpmnTaskSpecConverter(DecisionTask, registry, typename="VoronkaDecisionTask")
     for base, safe in DEPTH_SAFE_SPECS.items():
         # Same converter and type name as the library class: stored specs stay readable by plain SpiffWorkflow,
         # and restoring them builds the depth-safe class directly.

@@ -17,6 +17,7 @@ from app.engine.extensions import (
     FORM_FIELD_TYPES,
     ZEEBE_NS,
     camunda,
+    read_decision,
 )
 from app.engine.xml import BPMN_MODEL_NS
 from app.errors import Problem
@@ -172,10 +173,9 @@ def _check_implementation(element: etree._Element, found: _Collector) -> None:
     )
     task_type = element.get(camunda("type"))
     if name == "businessRuleTask":
-        found.add(
-            element,
-            f"DMN business rule tasks are not supported yet; {_EXTERNAL_HINT} or a Python script task",
-        )
+        if not read_decision(element):
+            found.add(element, "this business rule task names no decision: set camunda:decisionRef (or "
+                               "zeebe:calledDecision) to the id of a deployed DMN decision table")
     elif name == "sendTask":
         if task_type or zeebe_type:
             found.add(element, "external send tasks are not supported; use a service task for external work")

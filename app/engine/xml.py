@@ -81,8 +81,9 @@ def _refuse_doctype(text: str, offset: int, filename: str) -> InvalidModel:
     return InvalidModel(f"{filename}: {message}", problems=[Problem(message, file=filename, line=line)])
 
 
-def parse_xml(data: bytes, *, filename: str, max_bytes: int) -> etree._ElementTree:
-    """Parse one uploaded BPMN file safely and check that it is a BPMN `definitions` document.
+def parse_xml(data: bytes, *, filename: str, max_bytes: int,
+              roots: frozenset[str] = frozenset({BPMN_DEFINITIONS})) -> etree._ElementTree:
+    """Parse one uploaded file safely and check that its root is one of `roots` (default: BPMN `definitions`).
 
     Raises PayloadTooLarge over `max_bytes`, InvalidModel for anything else wrong (with file and line).
     """
@@ -117,7 +118,7 @@ def parse_xml(data: bytes, *, filename: str, max_bytes: int) -> etree._ElementTr
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _refuse_doctype("<!DOCTYPE", 0, filename)
 
-    if root.tag != BPMN_DEFINITIONS:
+    if root.tag not in roots:
         tag = root.tag if isinstance(root.tag, str) else "?"
         if etree.QName(root).localname.lower() == "html":
             message = "this is an HTML page, not a BPMN file"

@@ -60,6 +60,9 @@ class AppContext:
         limits = Limits(max_seconds=settings.expression_seconds, max_size=settings.expression_max_size)
         self.limits = limits
         self.runtimes = RuntimeCache(SafeScriptEngine(limits=limits))
+        from app.services.decisions import DecisionResolver  # decisions reads through this context
+
+        self.runtimes.script_engine.decisions = DecisionResolver(self)
         self.passwords = PasswordHashing(fast_for_tests=settings.fast_password_hashing)
         # The JWT signing secret: from settings, or generated once and shared through the database
         # (set by services.logins.ensure_signing_secret at startup).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.auth.actor import Actor
 from app.auth.permissions import require_admin, require_can_deploy
-from app.db.models import DefinitionState, Deployment, InstanceStatus, ProcessDefinition, ProcessInstance
+from app.db.base import new_id
+from app.db.models import (
+    DecisionDefinition,
+    DefinitionState,
+    Deployment,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+)
+from app.engine.dmn import ParsedDecision, is_dmn_file, parse_dmn_files
 from app.engine.parser import ParsedProcess, parse_bpmn_files
 from app.engine.script_engine import check_spec_expressions
 from app.engine.serializer import dump_spec
@@ -19,23 +28,31 @@ from app.engine.xml import utf8_text
 from app.errors import Conflict, InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
 from app.services.approvals import approved_definition, state_for_new_version
 from app.services.context import AppContext
+from app.services.decisions import store_decisions
 
 
 @dataclass
 class DeployResult:
     deployment: Deployment
     definitions: list[ProcessDefinition]
-    created: bool  # False when every process was identical to its latest version
+    created: bool  # False when every process and decision was identical to its latest version
+    decisions: list[DecisionDefinition] = field(default_factory=list)
 
 
 def deploy(ctx: AppContext, *, files: list[tuple[str, bytes]], actor: Actor, name: str | None = None,
            source: str | None = None) -> DeployResult:
     require_can_deploy(actor)
     _check_sizes(ctx, files)
-    parsed = parse_bpmn_files(files, max_bytes=ctx.settings.max_upload_bytes)
+    dmn_files = [(n, d) for n, d in files if is_dmn_file(n)]
+    bpmn_files = [(n, d) for n, d in files if not is_dmn_file(n)]
+    decisions = parse_dmn_files(dmn_files, max_bytes=ctx.settings.max_upload_bytes) if dmn_files else []
+    parsed = parse_bpmn_files(bpmn_files, max_bytes=ctx.settings.max_upload_bytes) if bpmn_files else []
     _check_expressions(parsed)
     with ctx.db.transaction() as session:
         result = _store(session, parsed, actor=actor, name=name or files[0][0], source=source)
+        if decisions:
+            result = _store_decisions(session, result, decisions, dict(dmn_files), actor=actor,
+                                      name=name or files[0][0], source=source)
         if result.created:
             from app.services.start_events import register_start_events
 
@@ -44,6 +61,27 @@ def deploy(ctx: AppContext, *, files: list[tuple[str, bytes]], actor: Actor, nam
                 if definition.deployment is result.deployment and definition.state == DefinitionState.APPROVED:
                     register_start_events(ctx, session, definition)
         return result
+
+
+def _store_decisions(session: Session, result: DeployResult, decisions: list[ParsedDecision],
+                     files: dict[str, bytes], *, actor: Actor, name: str, source: str | None) -> DeployResult:
+    """Decisions join the deployment of new process versions, or get one of their own when only they are new."""
+    deployment = result.deployment if result.created else Deployment(
+        id=new_id(), name=name[:255], source=source, created_by=actor.username)
+
+    def stored_deployment() -> str:
+        if deployment not in session:
+            session.add(deployment)
+            session.flush()  # before its decisions: they reference it
+        return deployment.id
+
+    stored, created = store_decisions(session, decisions, files, stored_deployment)
+    if result.created or created:
+        session.flush()
+        return DeployResult(deployment, result.definitions, True, stored)
+    holder = (result.definitions[0].deployment if result.definitions
+              else session.get_one(Deployment, stored[0].deployment_id))
+    return DeployResult(holder, result.definitions, False, stored)
 
 
 def _check_sizes(ctx: AppContext, files: list[tuple[str, bytes]]) -> None:
@@ -111,6 +149,8 @@ def _store(session: Session, parsed: list[ParsedProcess], *, actor: Actor, name:
         session.add(definition)
         definitions.append(definition)
     if not created:
+        if not definitions:  # a deployment of decisions only: they decide whether anything is new
+            return DeployResult(deployment, definitions, created=False)
         return DeployResult(definitions[0].deployment, definitions, created=False)
     session.add(deployment)
     session.flush()

@@ -105,7 +105,8 @@ def _record_finished_elements(session: Session, instance: ProcessInstance, step:
         add_event(session, instance, kind, actor=actor, at=at, task_id=element.task_id,
                   element_id=element.element_id, element_name=element.element_name,
                   element_type=element.element_type, funnel_stage=stage,
-                  data={"taken": element.taken} if element.taken else {})
+                  data={"taken": element.taken} if element.taken else
+                  {"decision": element.decision} if element.decision else {})
 
 
 def _sync_tasks(session: Session, instance: ProcessInstance, step: Step, *, actor: Actor, at: datetime,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor
+from app.api.schemas.decisions import DecisionOut
 from app.api.schemas.definitions import DefinitionOut, DeploymentOut
 from app.errors import PayloadTooLarge, Problem
 from app.services import deployments
@@ -48,4 +49,5 @@ async def create_deployment(
         id=result.deployment.id, name=result.deployment.name, source=result.deployment.source,
         created_at=result.deployment.created_at, created=result.created,
         definitions=[DefinitionOut.model_validate(d) for d in result.definitions],
+        decisions=[DecisionOut.model_validate(d) for d in result.decisions],
     )

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from app.api.schemas.common import Schema
+from app.api.schemas.decisions import DecisionOut
 
 
 class DefinitionOut(Schema):
@@ -33,3 +34,4 @@ class DeploymentOut(Schema):
     created_at: datetime
     created: bool
     definitions: list[DefinitionOut]
+    decisions: list[DecisionOut] = Field(default_factory=list, description="DMN decision tables of the upload.")

@@ -19,6 +19,7 @@ from app.camunda.dto import (
     definition_out,
     deployment_out,
 )
+from app.camunda.routes.decision import decision_out
 from app.camunda.uploads import flag, read_deployment
 from app.db.models import ProcessDefinition
 from app.errors import InvalidInput, NotFound
@@ -90,6 +91,7 @@ async def create_deployment(request: Request, ctx: Context, actor: CurrentActor)
     return DeploymentWithDefinitionsOut(
         **base.model_dump(),
         deployed_process_definitions={d.id: definition_out(d) for d in shown} or None,
+        deployed_decision_definitions={d.id: decision_out(d) for d in result.decisions} or None,
     )
 
 

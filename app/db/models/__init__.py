@@ -1,5 +1,6 @@
 """All tables; importing this module registers every model on Base.metadata (Alembic needs that)."""
 
+from app.db.models.decisions import DecisionDefinition
 from app.db.models.definitions import DefinitionState, Deployment, ProcessDefinition, ProcessSetting
 from app.db.models.history import EventKind, HistoryEvent
 from app.db.models.identity import Group, LoginFailure, ServerSetting, User, membership
@@ -10,7 +11,8 @@ from app.db.models.stages import StageVisit
 from app.db.models.tasks import CandidateKind, Task, TaskCandidate, TaskState
 
 __all__ = [
-    "BatchState", "BufferedMessage", "CandidateKind", "DefinitionState", "Deployment", "EventKind", "Group",
+    "BatchState", "BufferedMessage", "CandidateKind", "DecisionDefinition", "DefinitionState", "Deployment",
+    "EventKind", "Group",
     "HistoryEvent", "Incident", "InstanceStatus", "ItemState", "Job", "JobKind", "JobState", "LoginFailure",
     "MessageSubscription", "MigrationBatch", "MigrationItem", "ProcessDefinition", "ProcessInstance",
     "ProcessSetting", "ServerSetting", "StageVisit", "Task", "TaskCandidate", "TaskState", "User", "membership",

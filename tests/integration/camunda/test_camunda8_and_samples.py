@@ -63,7 +63,7 @@ def test_the_deployable_camunda_sample_deploys_and_starts(admin_http: httpx.Clie
 
 
 @pytest.mark.parametrize(("sample", "elements"), [
-    ("invoice.v2.bpmn", ["approveInvoice", "assignApprover", "ServiceTask_1"]),
+    ("invoice.v2.bpmn", ["approveInvoice", "ServiceTask_1"]),  # assignApprover (DMN) runs now
     ("parse-bpmn-process.bpmn", ["serviceTask", "scriptTask", "endEvent"]),
     ("order-handling.bpmn", ["StartEvent_1"]),
 ])
@@ -77,8 +77,12 @@ def test_unrunnable_camunda_samples_are_refused_naming_elements(admin_http: http
         assert f"element {element}" in message
 
 
-def test_the_dmn_sample_is_refused_with_a_clear_message(admin_http: httpx.Client) -> None:
+def test_the_dmn_sample_deploys_and_evaluates(admin_http: httpx.Client) -> None:
     path = SAMPLES / "invoiceBusinessDecisions.dmn"
     response = _deploy_sample(admin_http, path)
-    assert response.status_code == 400
-    assert "DMN decision tables are not supported" in response.json()["message"]
+    assert response.status_code == 200, response.text
+    keys = sorted(d["key"] for d in response.json()["deployedDecisionDefinitions"].values())
+    assert keys == ["invoice-assign-approver", "invoiceClassification"]
+    evaluated = admin_http.post("/engine-rest/decision-definition/key/invoiceClassification/evaluate", json={
+        "variables": {"amount": {"value": 600, "type": "Double"}, "invoiceCategory": {"value": "Misc"}}})
+    assert evaluated.json() == [{"invoiceClassification": {"type": "String", "value": "budget", "valueInfo": {}}}]
