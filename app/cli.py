@@ -156,10 +156,10 @@ def deploy(
     settings = get_settings()
     files: list[tuple[str, bytes]] = []
     for path in paths or [settings.bpmn_dir]:
-        candidates = sorted(path.glob("*.bpmn")) if path.is_dir() else [path]
+        candidates = sorted([*path.glob("*.bpmn"), *path.glob("*.dmn")]) if path.is_dir() else [path]
         files.extend((p.name, p.read_bytes()) for p in candidates)
     if not files:
-        typer.echo("no .bpmn files found", err=True)
+        typer.echo("no .bpmn or .dmn files found", err=True)
         raise typer.Exit(code=1)
     ctx = AppContext(settings)
     try:

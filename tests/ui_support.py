@@ -13,7 +13,7 @@ from app.services.instances import get_instance, start_instance
 from app.services.tasks import complete_task
 
 BPMN_DIR = Path(__file__).resolve().parents[1] / "bpmn"
-SALES_FILES = ("sales_deal.bpmn", "vip_service.bpmn")
+SALES_FILES = ("sales_deal.bpmn", "vip_service.bpmn", "discount_approval.dmn")
 PASSWORD = "correct-horse-1"
 USERS = {"hunter": ["hunter"], "closer": ["closer"], "accountant": ["accounting"], "boss": ["head_of_sales"],
          "designer": ["designer"]}
@@ -46,7 +46,7 @@ def post_form(client: Any, page_url: str, action: str, data: dict[str, Any]) -> 
 
 
 def sales_files() -> list[tuple[str, bytes]]:
-    """The shipped sales models (sales_deal calls vip_service, so they go together)."""
+    """The shipped sales models (sales_deal calls vip_service and the discount_approval decision)."""
     return [(name, (BPMN_DIR / name).read_bytes()) for name in SALES_FILES]
 
 

@@ -199,7 +199,7 @@ def open_desk(client: TestClient, ctx: AppContext, clock: Any) -> SalesDesk:
     for role in SALES_ROLES:
         identity.create_user(ctx, actor=SYSTEM, username=role, password=PASSWORD, groups=[role])
     identity.create_user(ctx, actor=SYSTEM, username=INTEGRATION, password=PASSWORD, groups=["external_worker"])
-    files = [(p.name, p.read_bytes()) for p in sorted(BPMN.glob("*.bpmn"))]
+    files = [(p.name, p.read_bytes()) for p in sorted([*BPMN.glob("*.bpmn"), *BPMN.glob("*.dmn")])]
     assert client.post("/api/v1/deployments", files=upload(*files)).status_code == 201
     return SalesDesk(client, ctx, clock)
 

@@ -31,7 +31,7 @@ def test_cli_deploys_every_bundled_model_once(settings: Settings, ctx: object, m
 def test_sales_deal_starts_with_the_hunters_qualification(client, ctx) -> None:
     from tests.factories import upload
 
-    files = [(p.name, p.read_bytes()) for p in sorted(BPMN.glob("*.bpmn"))]
+    files = [(p.name, p.read_bytes()) for p in sorted([*BPMN.glob("*.bpmn"), *BPMN.glob("*.dmn")])]
     assert client.post("/api/v1/deployments", files=upload(*files)).status_code == 201
     started = client.post("/api/v1/process-instances", json={
         "definition_key": "sales_deal", "business_key": "ООО Ромашка",
@@ -48,7 +48,7 @@ def test_cli_redeploy_of_a_changed_bundled_model_is_a_draft_unless_approved(sett
     monkeypatch.setenv("VORONKA_DATABASE_URL", settings.database_url)
     from app.settings import get_settings
 
-    for path in BPMN.glob("*.bpmn"):
+    for path in [*BPMN.glob("*.bpmn"), *BPMN.glob("*.dmn")]:
         (tmp_path / path.name).write_bytes(path.read_bytes())
     get_settings.cache_clear()
     try:

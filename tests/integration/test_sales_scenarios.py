@@ -7,6 +7,8 @@ from __future__ import annotations
 from tests.integration import sales_playbook as play
 from tests.integration.sales_desk import SalesDesk
 
+DISCOUNT_SENT_BACK = ["Task_PrepareProposal", "Task_DecideDiscountApproval", "Gateway_DiscountCheck",
+                      "Task_ApproveDiscount", "Gateway_DiscountApproved"]
 WARMING = ["StartEvent_Manual", "Task_QualifyLead", "Gateway_Qualified", "Task_IdentifyNeeds",
            "Gateway_ClientCategory"]
 CLOSING = ["Task_Negotiate", "Gateway_NegotiationOutcome", "Task_CalculatePrice", "Task_ChooseTerms",
@@ -40,7 +42,7 @@ def test_standard_client_deal_is_won_through_every_stage(desk: SalesDesk) -> Non
     play.after_handover(desk, deal, company)
 
     assert desk.path(deal) == [
-        *WARMING, "Task_PrepareProposal", "Gateway_DiscountCheck", "Gateway_Tender",
+        *WARMING, "Task_PrepareProposal", "Task_DecideDiscountApproval", "Gateway_DiscountCheck", "Gateway_Tender",
         "Task_PreliminaryNegotiations", "Task_HandOverToCloser", *CLOSING, *PAYMENT, *RETENTION, "End_Won"]
     assert desk.decisions(deal) == {
         "Gateway_Qualified": ["Task_IdentifyNeeds"], "Gateway_ClientCategory": ["Gateway_ProposalJoin"],
@@ -90,8 +92,7 @@ def test_web_lead_with_a_big_discount_and_a_tender_is_won_after_the_head_of_sale
     closing = CLOSING[:4] + rework + CLOSING[4:]
     assert desk.path(deal) == [
         "StartEvent_LeadCaptured", *WARMING[1:],
-        "Task_PrepareProposal", "Gateway_DiscountCheck", "Task_ApproveDiscount", "Gateway_DiscountApproved",
-        "Task_PrepareProposal", "Gateway_DiscountCheck", "Task_ApproveDiscount", "Gateway_DiscountApproved",
+        *DISCOUNT_SENT_BACK, *DISCOUNT_SENT_BACK,
         "Gateway_Tender", "Task_PrepareTenderDocs",
         "Task_PreliminaryNegotiations", "Task_HandOverToCloser", *closing, *PAYMENT, *RETENTION, "End_Won"]
     decisions = desk.decisions(deal)
@@ -142,7 +143,7 @@ def test_client_declines_in_the_second_round_of_negotiations_and_the_deal_is_los
     play.negotiate(desk, deal, "decline", objections="Владелец против", lost_reason="Выбрали конкурента")
 
     assert desk.path(deal) == [
-        *WARMING, "Task_PrepareProposal", "Gateway_DiscountCheck", "Gateway_Tender",
+        *WARMING, "Task_PrepareProposal", "Task_DecideDiscountApproval", "Gateway_DiscountCheck", "Gateway_Tender",
         "Task_PreliminaryNegotiations", "Task_HandOverToCloser",
         "Task_Negotiate", "Gateway_NegotiationOutcome", "Task_Negotiate", "Gateway_NegotiationOutcome",
         "End_LostNegotiation"]

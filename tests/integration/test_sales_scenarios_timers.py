@@ -64,8 +64,9 @@ def test_unworked_lead_is_escalated_after_24_hours_while_the_hunter_keeps_the_ta
     assert desk.path(deal) == [
         "StartEvent_Manual", "Timer_QualifySla", "Task_EscalateLead", "End_EscalationHandled",
         "Task_QualifyLead", "Gateway_Qualified", "Task_IdentifyNeeds", "Gateway_ClientCategory",
-        "Task_PrepareProposal", "Gateway_DiscountCheck", "Gateway_Tender", "Task_PreliminaryNegotiations",
-        "Task_HandOverToCloser", "Task_Negotiate", "Gateway_NegotiationOutcome", "End_LostNegotiation"]
+        "Task_PrepareProposal", "Task_DecideDiscountApproval", "Gateway_DiscountCheck", "Gateway_Tender",
+        "Task_PreliminaryNegotiations", "Task_HandOverToCloser", "Task_Negotiate", "Gateway_NegotiationOutcome",
+        "End_LostNegotiation"]
     assert [(s.element_id, s.role) for s in desk.worked[deal][:2]] == [("Task_EscalateLead", "head_of_sales"),
                                                                       ("Task_QualifyLead", "hunter")]
     history = desk.get(f"/api/v1/tasks/{lead['id']}/history")["items"]

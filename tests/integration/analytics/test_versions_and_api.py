@@ -47,8 +47,9 @@ def as_user(world: AppContext) -> Iterator:  # type: ignore[type-arg]
 
 
 def test_versions_side_by_side_after_a_new_regulation(world: AppContext) -> None:
-    # v2 approves discounts from 5 % instead of 10 %; two deals run on it, one reaches negotiation
-    xml = (BPMN / "sales_deal.bpmn").read_text(encoding="utf-8").replace("discount &gt; 10", "discount &gt; 5")
+    # v2 renames the discount approval step; two deals run on it, one reaches negotiation
+    xml = (BPMN / "sales_deal.bpmn").read_text(encoding="utf-8").replace('name="Согласовать скидку"',
+                                                                          'name="Согласовать скидку с руководителем"')
     with controlled_clock(T0 + timedelta(days=10)) as clock:
         deploy_sales_models(world, xml)
         new = start_deal(world, clock, "hanna", "ООО Новая")

@@ -48,7 +48,7 @@ FORMS: dict[str, dict[str, Any]] = {
 
 
 def deploy_sales_models(ctx: AppContext, xml: str | None = None) -> None:
-    files = [(p.name, p.read_bytes()) for p in sorted(BPMN.glob("*.bpmn"))]
+    files = [(p.name, p.read_bytes()) for p in sorted([*BPMN.glob("*.bpmn"), *BPMN.glob("*.dmn")])]
     if xml is not None:
         files = [(n, xml.encode() if n == "sales_deal.bpmn" else b) for n, b in files]
     result = deployments.deploy(ctx, files=files, actor=SYSTEM)

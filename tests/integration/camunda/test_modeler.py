@@ -112,14 +112,13 @@ def test_modeler_shows_unrunnable_models_as_parse_errors_naming_elements(engine_
         assert not_xml.json()["message"].startswith("ENGINE-09005")
 
 
-def test_dmn_files_are_refused_and_forms_ignored(engine_rest: str) -> None:
+def test_a_broken_dmn_file_is_refused_and_forms_ignored(engine_rest: str) -> None:
     with httpx.Client(timeout=5, headers={"authorization": BASIC}) as http:
         data, files = _deploy_form("with dmn", "invoice_flow.bpmn", review_and_charge())
         dmn = http.post(f"{engine_rest}/deployment/create", data=data,
                         files=[*files, ("rules.dmn", ("rules.dmn", b"<definitions/>", "text/xml"))])
         assert dmn.status_code == 400
-        assert dmn.json()["type"] == "InvalidRequestException"
-        assert "rules.dmn" in dmn.json()["message"] and "DMN" in dmn.json()["message"]
+        assert "rules.dmn" in dmn.json()["message"] and "DMN" in dmn.json()["message"], dmn.json()
 
         form = http.post(f"{engine_rest}/deployment/create", data=data,
                          files=[*files, ("review.form", ("review.form", b'{"components": []}', "application/json"))])

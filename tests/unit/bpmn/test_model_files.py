@@ -175,7 +175,11 @@ def test_user_tasks_carry_group_form_and_funnel_properties(name: str) -> None:
 
 
 def _form_field_ids() -> set[str]:
-    return {f.get("id") for doc in documents().values() for f in doc.iterfind(".//camunda:formField", NS)}
+    """What forms produce, and what business rule tasks store (camunda:resultVariable)."""
+    fields = {f.get("id") for doc in documents().values() for f in doc.iterfind(".//camunda:formField", NS)}
+    results = {t.get(f"{{{NS['camunda']}}}resultVariable") for doc in documents().values()
+               for t in doc.iterfind(".//bpmn:businessRuleTask", NS)}
+    return fields | results
 
 
 @pytest.mark.parametrize("name", FILES)
