@@ -8,11 +8,14 @@ body. A connection lost during COMMIT is never retried: the change may have been
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import attempts
+
+log = logging.getLogger(__name__)
 
 
 class RetryLostConnection:
@@ -34,6 +37,8 @@ class RetryLostConnection:
         original = dict(scope)  # routing writes into the scope; the outer middleware reads the route from it
         if await self._attempt(scope, recording_receive, send, may_retry=True):
             return
+        log.warning("the database connection was lost before anything was committed: running %s %s again",
+                    scope["method"], scope["path"])
         scope.clear()
         scope.update(original)
         replay = deque(body)
