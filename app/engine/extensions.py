@@ -137,6 +137,28 @@ def _documentation(node: etree._Element) -> str | None:
     return docs[0].text if docs and docs[0].text else None
 
 
+def _resource_roles(node: etree._Element) -> tuple[str | None, str | None, str | None]:
+    """BPMN resource roles as Camunda reads them: `potentialOwner` -> candidates (`user(a), group(b)`; a bare
+    name is a group), `humanPerformer` / `performer` -> the assignee. (groups, users, assignee) as lists text."""
+    groups: list[str] = []
+    users: list[str] = []
+    assignee = None
+    for role in _xpath(node, "./bpmn:potentialOwner | ./bpmn:humanPerformer | ./bpmn:performer"):
+        text = " ".join(_xpath(role, "./bpmn:resourceAssignmentExpression/bpmn:formalExpression/text()")).strip()
+        if not text:
+            continue
+        if etree.QName(role).localname != "potentialOwner":
+            assignee = assignee or text
+            continue
+        for item in split_list(text):
+            kind, _, name = item.partition("(")
+            if name.endswith(")") and kind.strip() in ("user", "group"):
+                (users if kind.strip() == "user" else groups).append(name[:-1].strip())
+            else:
+                groups.append(item)
+    return ", ".join(groups) or None, ", ".join(users) or None, assignee
+
+
 def read_decision(node: etree._Element) -> dict[str, Any] | None:
     """A business rule task's decision: Camunda 7 `camunda:decisionRef` (+ binding, version, resultVariable,
     mapDecisionResult) or Camunda 8 `zeebe:calledDecision` (decisionId, resultVariable)."""
@@ -189,6 +211,11 @@ def read_extensions(node: etree._Element, *, lane: str | None) -> dict[str, Any]
     if initiator:  # a start event's camunda:initiator: the variable that names who started the instance
         extensions["initiator"] = initiator
     is_user_task = node.tag == f"{{{BPMN_MODEL_NS}}}userTask"
+    if is_user_task:
+        groups, users, assignee = _resource_roles(node)
+        extensions["candidate_groups"] = extensions["candidate_groups"] or groups
+        extensions["candidate_users"] = extensions["candidate_users"] or users
+        extensions["assignee"] = extensions["assignee"] or assignee
     if is_user_task and not (
         extensions["candidate_groups"] or extensions["candidate_users"] or extensions["assignee"]
     ):

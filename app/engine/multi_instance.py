@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallelMI
+from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequentialMI
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask as CamundaParallelMI
 from SpiffWorkflow.camunda.specs.multiinstance_task import SequentialMultiInstanceTask as CamundaSequentialMI
 from SpiffWorkflow.task import Task
@@ -56,6 +58,14 @@ class _ListInput:
         return super().init_remaining_items(my_task)  # type: ignore[misc]
 
 
+class CheckedParallelMI(_ListInput, BpmnParallelMI):  # type: ignore[misc]
+    pass
+
+
+class CheckedSequentialMI(_ListInput, BpmnSequentialMI):  # type: ignore[misc]
+    pass
+
+
 class CheckedCamundaParallelMI(_ListInput, CamundaParallelMI):  # type: ignore[misc]
     pass
 
@@ -64,8 +74,14 @@ class CheckedCamundaSequentialMI(_ListInput, CamundaSequentialMI):  # type: igno
     pass
 
 
-# Our parser is Camunda's: every multi-instance task (camunda:collection or standard loopDataInputRef) is one of these.
+# camunda:collection on Camunda-parsed tasks (user tasks...), standard loopDataInputRef on the others (script
+# tasks...). The library's Camunda serializer knows only the first pair: the serializer registers the BPMN pair
+# under its own type names (BPMN_TYPENAMES), else a stored spec could not be read back.
+BPMN_TYPENAMES = {CheckedParallelMI: "BpmnParallelMultiInstanceTask",
+                  CheckedSequentialMI: "BpmnSequentialMultiInstanceTask"}
 CHECKED_MULTI_INSTANCE: dict[type, type] = {
+    BpmnParallelMI: CheckedParallelMI,
+    BpmnSequentialMI: CheckedSequentialMI,
     CamundaParallelMI: CheckedCamundaParallelMI,
     CamundaSequentialMI: CheckedCamundaSequentialMI,
 }

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
@@ -37,6 +37,7 @@ from SpiffWorkflow.task import Task
 
 from app.engine.decision_task import DecisionTask
 from app.engine.message_payload import PayloadMessageEventDefinition, PayloadMessageEventDefinitionConverter
+from app.engine.multi_instance import BPMN_TYPENAMES
 from app.engine.workflow import DEPTH_SAFE_SPECS, SubWorkflow, Workflow, harden_specs
 
 STATE_VERSION = 1
@@ -129,7 +130,11 @@ def _build_registry() -> Any:
     MessageEventDefinitionConverter(MessageEventDefinition, registry)
     PayloadMessageEventDefinitionConverter(PayloadMessageEventDefinition, registry)
     BpmnTaskSpecConverter(DecisionTask, registry, typename="VoronkaDecisionTask")
+    for checked, typename in BPMN_TYPENAMES.items():
+        MultiInstanceTaskConverter(checked, registry, typename=typename)
     for base, safe in DEPTH_SAFE_SPECS.items():
+        if safe in BPMN_TYPENAMES:
+            continue
         # Same converter and type name as the library class: stored specs stay readable by plain SpiffWorkflow,
         # and restoring them builds the depth-safe class directly.
         config[base](safe, registry, typename=registry.typenames[base])
@@ -203,6 +208,7 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
 
 def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
     """A parsed definition as a JSON-ready dict, to store once per definition version."""
+    harden_specs(spec, subprocess_specs)  # our classes have converters for every spec type the parser builds
     return {
         SPEC_VERSION_KEY: SPEC_VERSION,
         SPIFF_VERSION_KEY: SPIFF_SERIALIZER_VERSION,

@@ -142,8 +142,8 @@ def _check_bpmn_element(element: etree._Element, known: set[str], found: _Collec
         _check_script_task(element, found)
     elif name in _EVENT_DEFINITIONS:
         _check_event_definitions(element, found)
-    elif name in _RESOURCE_ROLES:
-        found.add(element, f"bpmn:{name} is not supported; use camunda:assignee or camunda:candidateGroups")
+    elif name in _RESOURCE_ROLES and parent is not None and _local(parent) != "userTask":
+        found.add(element, f"bpmn:{name} is read on user tasks only (as Camunda does); remove it here")
     elif name == "timeCycle" and element.text and _CRON.match(element.text):
         found.add(
             element,

@@ -1,0 +1,124 @@
+"""BPMN constructs modelers draw, each as a small model run over HTTP: link events, resource roles on user
+tasks, standard multi-instance with loopDataInputRef, signals inside an instance, escalation boundaries."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import definitions, upload
+
+
+def deploy_and_start(client: TestClient, body: str, variables: dict | None = None, head: str = "") -> dict:
+    model = definitions(f'{head}<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>')
+    response = client.post("/api/v1/deployments", files=upload(("p.bpmn", model)))
+    assert response.status_code == 201, response.text
+    started = client.post("/api/v1/process-instances", json={"definition_key": "p", "variables": variables or {}})
+    assert started.status_code == 201, started.text
+    return started.json()
+
+
+def test_a_link_throw_continues_at_the_link_catch_of_the_same_name(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:intermediateThrowEvent id="GoToReview"><bpmn:linkEventDefinition id="L1" name="review" />
+      </bpmn:intermediateThrowEvent>
+      <bpmn:intermediateCatchEvent id="FromStart"><bpmn:linkEventDefinition id="L2" name="review" />
+      </bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="Review" camunda:assignee="admin" />
+      <bpmn:endEvent id="E" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="GoToReview" />
+      <bpmn:sequenceFlow id="F2" sourceRef="FromStart" targetRef="Review" />
+      <bpmn:sequenceFlow id="F3" sourceRef="Review" targetRef="E" />""")
+    assert [t["element_id"] for t in started["tasks"]] == ["Review"]
+    xml = client.get("/api/v1/process-definitions/p/xml")
+    assert xml.status_code == 200 and "linkEventDefinition" in xml.text  # the stored model keeps its links
+
+
+def test_a_link_without_its_catch_is_refused_naming_the_throw(client: TestClient) -> None:
+    model = definitions("""<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="S" />
+      <bpmn:intermediateThrowEvent id="Jump"><bpmn:linkEventDefinition name="nowhere" /></bpmn:intermediateThrowEvent>
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Jump" /></bpmn:process>""")
+    response = client.post("/api/v1/deployments", files=upload(("p.bpmn", model)))
+    assert response.status_code == 400
+    problem = response.json()["errors"][0]
+    assert problem["element_id"] == "Jump" and "'nowhere'" in problem["message"]
+
+
+def test_potential_owner_and_human_performer_assign_the_user_task(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:userTask id="Check">
+        <bpmn:potentialOwner><bpmn:resourceAssignmentExpression>
+          <bpmn:formalExpression>group(accounting), user(anna), sales</bpmn:formalExpression>
+        </bpmn:resourceAssignmentExpression></bpmn:potentialOwner>
+      </bpmn:userTask>
+      <bpmn:userTask id="Sign">
+        <bpmn:humanPerformer><bpmn:resourceAssignmentExpression>
+          <bpmn:formalExpression>boris</bpmn:formalExpression>
+        </bpmn:resourceAssignmentExpression></bpmn:humanPerformer>
+      </bpmn:userTask>
+      <bpmn:parallelGateway id="Fork" />
+      <bpmn:sequenceFlow id="F0" sourceRef="S" targetRef="Fork" />
+      <bpmn:sequenceFlow id="F1" sourceRef="Fork" targetRef="Check" />
+      <bpmn:sequenceFlow id="F2" sourceRef="Fork" targetRef="Sign" />""")
+    tasks = {t["element_id"]: t for t in started["tasks"]}
+    assert sorted(tasks["Check"]["candidate_groups"]) == ["accounting", "sales"]
+    assert tasks["Check"]["candidate_users"] == ["anna"]
+    assert tasks["Sign"]["assignee"] == "boris"
+
+
+def test_standard_multi_instance_with_input_and_output_collections(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:scriptTask id="Price" scriptFormat="python">
+        <bpmn:multiInstanceLoopCharacteristics>
+          <bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>
+          <bpmn:loopDataOutputRef>prices</bpmn:loopDataOutputRef>
+          <bpmn:inputDataItem id="item" />
+          <bpmn:outputDataItem id="price" />
+        </bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:script>price = item * 100</bpmn:script>
+      </bpmn:scriptTask>
+      <bpmn:endEvent id="E" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Price" />
+      <bpmn:sequenceFlow id="F2" sourceRef="Price" targetRef="E" />""", {"items": [1, 2, 3]})
+    assert started["status"] == "completed", started
+    assert started["variables"]["prices"] == [100, 200, 300]
+
+
+def test_a_signal_thrown_in_an_instance_is_caught_by_its_waiting_catch_event(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:parallelGateway id="Fork" />
+      <bpmn:intermediateCatchEvent id="Wait"><bpmn:signalEventDefinition signalRef="Sig" />
+      </bpmn:intermediateCatchEvent>
+      <bpmn:intermediateThrowEvent id="Shout"><bpmn:signalEventDefinition signalRef="Sig" />
+      </bpmn:intermediateThrowEvent>
+      <bpmn:userTask id="Heard" camunda:assignee="admin" />
+      <bpmn:endEvent id="E" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Fork" />
+      <bpmn:sequenceFlow id="F2" sourceRef="Fork" targetRef="Wait" />
+      <bpmn:sequenceFlow id="F3" sourceRef="Fork" targetRef="Shout" />
+      <bpmn:sequenceFlow id="F4" sourceRef="Wait" targetRef="Heard" />
+      <bpmn:sequenceFlow id="F5" sourceRef="Shout" targetRef="E" />""", head='<bpmn:signal id="Sig" name="go" />')
+    assert [t["element_id"] for t in started["tasks"]] == ["Heard"]
+
+
+def test_an_escalation_from_a_sub_process_is_caught_by_its_boundary_event(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:subProcess id="Check">
+        <bpmn:startEvent id="CS" />
+        <bpmn:endEvent id="TooBig"><bpmn:escalationEventDefinition escalationRef="Esc" /></bpmn:endEvent>
+        <bpmn:sequenceFlow id="C1" sourceRef="CS" targetRef="TooBig" />
+      </bpmn:subProcess>
+      <bpmn:boundaryEvent id="Escalated" attachedToRef="Check">
+        <bpmn:escalationEventDefinition escalationRef="Esc" />
+      </bpmn:boundaryEvent>
+      <bpmn:userTask id="Boss" camunda:assignee="admin" />
+      <bpmn:endEvent id="E" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Check" />
+      <bpmn:sequenceFlow id="F2" sourceRef="Check" targetRef="E" />
+      <bpmn:sequenceFlow id="F3" sourceRef="Escalated" targetRef="Boss" />""",
+                               head='<bpmn:escalation id="Esc" escalationCode="too_big" />')
+    assert [t["element_id"] for t in started["tasks"]] == ["Boss"]
