@@ -35,6 +35,7 @@ from app.engine.extensions import (
     read_form_fields,
     split_list,
 )
+from app.engine.implicit_flows import rewrite_implicit_flows
 from app.engine.links import rewrite_links
 from app.engine.message_payload import PayloadMessageEventDefinition
 from app.engine.unsupported import find_unsupported
@@ -306,6 +307,7 @@ def _load(files: list[tuple[str, bytes]], max_bytes: int) -> tuple[list[_Upload]
         file_problems = validate_schema(tree, filename=filename)
         if not file_problems:
             file_problems = rewrite_links(tree, filename=filename)
+            rewrite_implicit_flows(tree)
             file_problems += find_unsupported(tree, filename=filename, parsed_tags=SUPPORTED_TAGS)
         if not upload.executable():
             names = ", ".join(p.get("id", "?") for p in upload.processes()) or "none"
