@@ -51,12 +51,11 @@ class RetryLostConnection:
     async def _attempt(self, scope: Scope, receive: Receive, send: Send, *, may_retry: bool) -> bool:
         """Run the app; False when its answer was a retryable 503 that was held back (nothing was sent)."""
         discarding = False
-        with attempts.attempt() as attempt:
+        with attempts.attempt(may_retry=may_retry) as attempt:
 
             async def guarded_send(message: Message) -> None:
                 nonlocal discarding
-                if message["type"] == "http.response.start" and message["status"] == 503 and may_retry \
-                        and attempt.retry_wanted:
+                if message["type"] == "http.response.start" and message["status"] == 503 and attempt.retry_wanted:
                     discarding = True
                 if not discarding:
                     await send(message)
