@@ -110,7 +110,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(metrics.router)
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router, decisions.router,
-                   instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
+                   instances.router, tasks.router, messages.router, messages.signals_router, external_tasks.router,
+                   jobs.router,
                    incidents.router, analytics.router, migrations.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)

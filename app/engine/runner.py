@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
@@ -50,6 +50,9 @@ from app.errors import (
     NotFound,
     UncaughtBpmnError,
 )
+
+# Signals share the message plumbing (subscriptions, routing) under names of their own: never a message's.
+SIGNAL_PREFIX = "signal:"
 
 # Element types worth an audit line; plain flow plumbing (joins, splits, start markers) is left out.
 _SKIPPED_SPEC_CLASSES = {"StartTask", "Simple", "_EndJoin", "BoundaryEventSplit", "BoundaryEventJoin",
@@ -203,6 +206,8 @@ def start_triggers(runtime: ProcessRuntime, *, now: datetime) -> list[StartTrigg
             triggers.append(StartTrigger(spec.bpmn_id, "none"))
         elif isinstance(definition, MessageEventDefinition):
             triggers.append(StartTrigger(spec.bpmn_id, "message", message_name=definition.name))
+        elif isinstance(definition, SignalEventDefinition):
+            triggers.append(StartTrigger(spec.bpmn_id, "message", message_name=SIGNAL_PREFIX + definition.name))
         elif isinstance(definition, MultipleEventDefinition) and all(
                 isinstance(d, MessageEventDefinition) for d in definition.event_definitions):
             # Several messages on one start event: any of them starts the process (Camunda's semantics).
@@ -327,6 +332,19 @@ def deliver_message(name: str, payload: Mapping[str, Any], correlations: Mapping
         finally:
             workflow.script_engine = engine
         _keep_correlations(workflow, wanted)
+
+    return command
+
+
+def deliver_signal(name: str, variables: Mapping[str, Any]) -> Command:
+    """Signal `name` reaches every task of the instance that waits for it; `variables` go into their data."""
+
+    def command(workflow: BpmnWorkflow) -> None:
+        event = BpmnEvent(SignalEventDefinition(name), payload=dict(variables))
+        try:
+            workflow.send_event(event)
+        except WorkflowException as exc:
+            raise Conflict(f"the instance is not waiting for signal {name!r}") from exc
 
     return command
 
@@ -605,6 +623,8 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
             for message in [d for d in [definition, *inner] if isinstance(d, MessageEventDefinition)]:
                 waits.append(MessageWait(str(task.id), spec.bpmn_id, message.name,
                                          _wait_correlation(task, message)))
+            waits.extend(MessageWait(str(task.id), spec.bpmn_id, SIGNAL_PREFIX + d.name)
+                         for d in [definition, *inner] if isinstance(d, SignalEventDefinition))
         elif task.has_state(TaskState.COMPLETED) and str(task.id) not in before:
             if type(spec).__name__ in _SKIPPED_SPEC_CLASSES or not getattr(spec, "bpmn_id", None):
                 continue
@@ -619,8 +639,12 @@ def _report(workflow: BpmnWorkflow, *, before: set[str], failure: Failure | None
                                if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
                                and not c.has_state(TaskState.CANCELLED)]
             finished.append(event)
-    thrown = [ThrownMessage(e.event_definition.name, json_safe(e.payload), json_safe(e.correlations))
-              for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
+    thrown: list[ThrownMessage] = []
+    for e in workflow.get_events():
+        if isinstance(e.event_definition, MessageEventDefinition):
+            thrown.append(ThrownMessage(e.event_definition.name, json_safe(e.payload), json_safe(e.correlations)))
+        elif isinstance(e.event_definition, SignalEventDefinition):  # no catcher inside: to other instances
+            thrown.append(ThrownMessage(SIGNAL_PREFIX + e.event_definition.name, {}, {}))
     completed = failure is None and workflow.is_completed()
     end_properties: dict[str, Any] = {}
     if completed:

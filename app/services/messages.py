@@ -213,6 +213,15 @@ def _route_thrown(ctx: AppContext, session: Session, sender: ProcessInstance, me
                   *, actor: Actor) -> None:
     """A message no task of the sender caught: to every instance waiting for it with the same correlation
     values (or, when the message has none, the sender's business key), else to message start events."""
+    if message.name.startswith(runner.SIGNAL_PREFIX):
+        from app.services.signals import broadcast_in_session  # signals use this module's routing
+
+        name = message.name.removeprefix(runner.SIGNAL_PREFIX)
+        reached = broadcast_in_session(ctx, session, actor=actor, name=name, variables={}, sender=sender)
+        add_event(session, sender, EventKind.MESSAGE_THROWN, actor=actor,
+                  data={"signal": name, "delivered_to": [d.instance_id for d in reached if not d.started],
+                        "started": [d.instance_id for d in reached if d.started]})
+        return
     correlation = flatten_correlations(message.correlations)
     business_key = None if correlation else sender.business_key
     payload = message.payload if isinstance(message.payload, dict) else {"payload": message.payload}

@@ -162,3 +162,51 @@ def test_an_exclusive_flow_without_a_condition_is_taken_when_nothing_before_it_m
       <bpmn:sequenceFlow id="Otherwise" sourceRef="Big" targetRef="Ship" />"""
     assert [t["element_id"] for t in deploy_and_start(client, body, {"amount": 5})["tasks"]] == ["Ship"]
     assert [t["element_id"] for t in deploy_and_start(client, body, {"amount": 500})["tasks"]] == ["Approve"]
+
+
+SIGNALS = '<bpmn:signal id="Sig" name="price_list_changed" />'
+WAITER = """<bpmn:process id="waiter" isExecutable="true">
+      <bpmn:startEvent id="S" />
+      <bpmn:intermediateCatchEvent id="PriceChanged"><bpmn:signalEventDefinition signalRef="Sig" />
+      </bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="Requote" camunda:assignee="admin" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="PriceChanged" />
+      <bpmn:sequenceFlow id="F2" sourceRef="PriceChanged" targetRef="Requote" />
+    </bpmn:process>
+    <bpmn:process id="announcer" isExecutable="true">
+      <bpmn:startEvent id="AS" />
+      <bpmn:intermediateThrowEvent id="Announce"><bpmn:signalEventDefinition signalRef="Sig" />
+      </bpmn:intermediateThrowEvent>
+      <bpmn:endEvent id="AE" />
+      <bpmn:sequenceFlow id="A1" sourceRef="AS" targetRef="Announce" />
+      <bpmn:sequenceFlow id="A2" sourceRef="Announce" targetRef="AE" />
+    </bpmn:process>
+    <bpmn:process id="starter" isExecutable="true">
+      <bpmn:startEvent id="OnSignal"><bpmn:signalEventDefinition signalRef="Sig" /></bpmn:startEvent>
+      <bpmn:userTask id="Review" camunda:assignee="admin" />
+      <bpmn:sequenceFlow id="B1" sourceRef="OnSignal" targetRef="Review" />
+    </bpmn:process>"""
+
+
+def test_a_signal_reaches_every_waiting_instance_and_starts_processes_on_both_apis(client: TestClient) -> None:
+    response = client.post("/api/v1/deployments", files=upload(("s.bpmn", definitions(SIGNALS + WAITER))))
+    assert response.status_code == 201, response.text
+    waiting = [client.post("/api/v1/process-instances", json={"definition_key": "waiter"}).json()["id"]
+               for _ in range(2)]
+    thrown = client.post("/api/v1/process-instances", json={"definition_key": "announcer"}).json()
+    assert thrown["status"] == "completed"
+    for instance_id in waiting:
+        tasks = client.get(f"/api/v1/process-instances/{instance_id}").json()["tasks"]
+        assert [t["element_id"] for t in tasks] == ["Requote"]
+    assert client.get("/api/v1/process-instances", params={"definition_key": "starter"}).json()["total"] == 1
+    more = [client.post("/api/v1/process-instances", json={"definition_key": "waiter"}).json()["id"]
+            for _ in range(2)]
+    camunda = client.post("/engine-rest/signal", json={"name": "price_list_changed",
+                                                       "variables": {"reason": {"value": "инфляция"}}})
+    assert camunda.status_code == 204, camunda.text
+    for instance_id in more:
+        body = client.get(f"/api/v1/process-instances/{instance_id}").json()
+        assert body["tasks"][0]["element_id"] == "Requote" and body["variables"]["reason"] == "инфляция"
+    native = client.post("/api/v1/signals", json={"name": "price_list_changed"}).json()
+    assert [d["started"] for d in native["deliveries"]] == [True]  # nobody waits now: one more start
+    assert client.post("/api/v1/signals", json={"name": "nobody_listens"}).json()["deliveries"] == []

@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import Context, CurrentActor
-from app.api.schemas.messages import DeliveryOut, MessageIn, MessageResultOut
-from app.services import messages
+from app.api.schemas.messages import DeliveryOut, MessageIn, MessageResultOut, SignalIn, SignalResultOut
+from app.services import messages, signals
 
 router = APIRouter(prefix="/messages", tags=["messages"])
 
@@ -24,3 +24,14 @@ def correlate(ctx: Context, actor: CurrentActor, body: MessageIn, response: Resp
         response.status_code = 202
     return MessageResultOut(deliveries=[DeliveryOut.model_validate(d) for d in result.deliveries],
                             buffered=result.buffered_id is not None, buffered_id=result.buffered_id)
+
+
+signals_router = APIRouter(prefix="/signals", tags=["messages"])
+
+
+@signals_router.post("", response_model=SignalResultOut, summary="Throw a signal",
+                     description="Broadcast to every instance waiting for the signal and every process that starts "
+                                 "with it (admins and integration workers).")
+def throw_signal(ctx: Context, actor: CurrentActor, body: SignalIn) -> SignalResultOut:
+    deliveries = signals.broadcast(ctx, actor=actor, name=body.name, variables=body.variables)
+    return SignalResultOut(deliveries=[DeliveryOut.model_validate(d) for d in deliveries])

@@ -28,3 +28,13 @@ class MessageResultOut(Schema):
     deliveries: list[DeliveryOut]
     buffered: bool = False
     buffered_id: str | None = None
+
+
+class SignalIn(Schema):
+    name: str = Field(min_length=1, max_length=255, description="The signal name as in the model.")
+    variables: dict[str, Any] = Field(default_factory=dict, description="Merged into every receiver.")
+
+
+class SignalResultOut(Schema):
+    deliveries: list[DeliveryOut] = Field(description="Every instance the signal reached or started (may be "
+                                                      "empty: a signal nobody waits for is not an error).")

@@ -12,7 +12,7 @@ from app.camunda.dto import CamundaModel
 from app.camunda.errors import camunda_error
 from app.camunda.variables import decode_variables, encode_variables
 from app.errors import Conflict, InvalidInput, NotFound
-from app.services import instances, messages
+from app.services import instances, messages, signals
 
 router = APIRouter(tags=["message"])
 
@@ -71,3 +71,21 @@ def correlate(ctx: Context, actor: CurrentActor, body: CorrelateIn) -> Response:
             entry["variables"] = encode_variables(i.variables)
         results.append(entry)
     return JSONResponse(results)
+
+
+class SignalIn(CamundaModel):
+    name: str
+    execution_id: str | None = None
+    variables: dict[str, Any] | None = None
+    tenant_id: str | None = None
+    without_tenant_id: bool | None = None
+
+
+@router.post("/signal", status_code=204, summary="Throw a signal",
+             description="Broadcast to every instance waiting for the signal and every process starting with it "
+                         "(admins and integration workers); `variables` go to each. No receiver is not an error.")
+def throw_signal(ctx: Context, actor: CurrentActor, body: SignalIn) -> Response:
+    if body.execution_id or body.tenant_id:
+        raise InvalidInput("executionId and tenantId are not supported: a signal goes to every waiting instance")
+    signals.broadcast(ctx, actor=actor, name=body.name, variables=decode_variables(body.variables))
+    return Response(status_code=204)
