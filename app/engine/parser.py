@@ -36,6 +36,7 @@ from app.engine.extensions import (
     split_list,
 )
 from app.engine.implicit_flows import rewrite_implicit_flows
+from app.engine.io_mapping import read_io_mapping
 from app.engine.links import rewrite_links
 from app.engine.message_payload import PayloadMessageEventDefinition
 from app.engine.unsupported import find_unsupported
@@ -147,11 +148,13 @@ class _ExtensionsMixin:
                        f"of this file defines; add it or pick a defined one in the modeler")
         raise ValidationException(message, self.node, self.filename)
 
+    # Data objects and stores are documentation here, as in Camunda: variables flow as usual. The associations
+    # carry the activity's variable mappings instead (io_mapping.py).
     def parse_incoming_data_references(self) -> list[Any]:
-        return []  # data objects and stores are documentation here, as in Camunda: variables flow as usual
+        return list(read_io_mapping(self.node)[0])
 
     def parse_outgoing_data_references(self) -> list[Any]:
-        return []
+        return list(read_io_mapping(self.node)[1])
 
     def _copy_task_attrs(self, original: Any, loop_characteristics: Any = None) -> None:
         super()._copy_task_attrs(original, loop_characteristics)  # type: ignore[misc]

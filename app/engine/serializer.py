@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
+from app.engine import io_mapping
 from app.engine.decision_task import DecisionTask
 from app.engine.message_payload import PayloadMessageEventDefinition, PayloadMessageEventDefinitionConverter
 from app.engine.multi_instance import BPMN_TYPENAMES
@@ -130,6 +131,7 @@ def _build_registry() -> Any:
     MessageEventDefinitionConverter(MessageEventDefinition, registry)
     PayloadMessageEventDefinitionConverter(PayloadMessageEventDefinition, registry)
     BpmnTaskSpecConverter(DecisionTask, registry, typename="VoronkaDecisionTask")
+    io_mapping.register(registry)
     for checked, typename in BPMN_TYPENAMES.items():
         MultiInstanceTaskConverter(checked, registry, typename=typename)
     for base, safe in DEPTH_SAFE_SPECS.items():

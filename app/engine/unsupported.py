@@ -237,10 +237,10 @@ def _check_camunda_element(element: etree._Element, found: _Collector) -> None:
         found.add(element, f"camunda:{name} ({kind}) is not supported: {_LISTENER_HINT}")
     elif name == "connector":
         found.add(element, f"Camunda connectors are not supported; {_EXTERNAL_HINT}")
-    elif name == "inputOutput":
-        found.add(
-            element, "camunda:inputOutput mappings are not supported; map variables in a Python script task"
-        )
+    elif name == "script" and element.getparent() is not None and _local(element.getparent()) in (
+            "inputParameter", "outputParameter"):
+        found.add(element, "scripts in input/output parameters are not supported; write an expression "
+                           "(${...}) or map the variable in a Python script task")
     elif name in ("in", "out"):
         if element.get("variables") == "all" or element.get("businessKey") is not None:
             return
@@ -272,5 +272,6 @@ def _check_zeebe_element(element: etree._Element, found: _Collector) -> None:
     name = _local(element)
     if name in ("executionListeners", "taskListeners"):
         found.add(element, f"zeebe:{name} are not supported: {_LISTENER_HINT}")
-    elif name == "ioMapping":
-        found.add(element, "zeebe:ioMapping is not supported; map variables in a Python script task")
+    elif name == "ioMapping" and element.xpath("./*[@source and starts-with(normalize-space(@source), '=')]") != list(
+            element):
+        found.add(element, "zeebe:ioMapping sources are FEEL expressions: start each source with '='")

@@ -210,3 +210,54 @@ def test_a_signal_reaches_every_waiting_instance_and_starts_processes_on_both_ap
     native = client.post("/api/v1/signals", json={"name": "price_list_changed"}).json()
     assert [d["started"] for d in native["deliveries"]] == [True]  # nobody waits now: one more start
     assert client.post("/api/v1/signals", json={"name": "nobody_listens"}).json()["deliveries"] == []
+
+
+def test_input_output_parameters_are_local_to_the_activity_and_map_results_out(client: TestClient) -> None:
+    started = deploy_and_start(client, """
+      <bpmn:startEvent id="S" />
+      <bpmn:userTask id="Quote" camunda:assignee="admin">
+        <bpmn:extensionElements>
+          <camunda:inputOutput>
+            <camunda:inputParameter name="net">${price * 100 / (100 + vat)}</camunda:inputParameter>
+            <camunda:inputParameter name="label">Счёт</camunda:inputParameter>
+            <camunda:inputParameter name="vat">20</camunda:inputParameter>
+            <camunda:inputParameter name="channels"><camunda:list><camunda:value>email</camunda:value>
+              <camunda:value>${preferred}</camunda:value></camunda:list></camunda:inputParameter>
+            <camunda:inputParameter name="contact"><camunda:map><camunda:entry key="name">${company}</camunda:entry>
+              </camunda:map></camunda:inputParameter>
+            <camunda:outputParameter name="total">${net + extra}</camunda:outputParameter>
+          </camunda:inputOutput>
+        </bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:serviceTask id="Notify">
+        <bpmn:extensionElements>
+          <zeebe:taskDefinition type="notify" />
+          <zeebe:ioMapping><zeebe:input source="=total * 2" target="doubled" />
+            <zeebe:output source="=doubled + 1" target="reported" /></zeebe:ioMapping>
+        </bpmn:extensionElements>
+      </bpmn:serviceTask>
+      <bpmn:endEvent id="E" />
+      <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Quote" />
+      <bpmn:sequenceFlow id="F2" sourceRef="Quote" targetRef="Notify" />
+      <bpmn:sequenceFlow id="F3" sourceRef="Notify" targetRef="E" />""".replace(
+        "<bpmn:serviceTask", '<bpmn:serviceTask xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'),
+        {"price": 110, "vat": 10, "preferred": "phone", "company": "Бета"})
+    (task,) = started["tasks"]
+    detail = client.get(f"/api/v1/tasks/{task['id']}").json()
+    local = detail.get("variables") or detail.get("data") or {}
+    if local:  # what the task sees: its inputs
+        assert local["channels"] == ["email", "phone"] and local["contact"] == {"name": "Бета"}
+    assert client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"extra": 5}}).status_code == 200
+    after = client.get(f"/api/v1/process-instances/{started['id']}").json()
+    variables = after["variables"]
+    # inputs are evaluated in the outer scope (net sees vat=10); the local vat=20 is gone afterwards
+    assert variables["total"] == 105 and variables["vat"] == 10
+    assert "net" not in variables and "channels" not in variables and "label" not in variables
+    locked = client.post("/api/v1/external-tasks/fetch-and-lock", json={
+        "worker_id": "w", "max_tasks": 1, "topics": [{"topic": "notify", "lock_duration": 10000}]}).json()
+    assert locked[0]["variables"]["doubled"] == 210  # the worker sees the input
+    assert client.post(f"/api/v1/external-tasks/{locked[0]['id']}/complete",
+                       json={"worker_id": "w", "variables": {}}).status_code in (200, 204)
+    done = client.get(f"/api/v1/process-instances/{started['id']}").json()
+    assert done["status"] == "completed" and done["variables"]["reported"] == 211
+    assert "doubled" not in done["variables"]
