@@ -336,10 +336,11 @@ CASES: dict[str, Bad] = {
         element_id="task",
         says="custom validators",
     ),
-    "input/output mapping": Bad(
+    "script in an input parameter": Bad(
         one(
             '<bpmn:userTask id="task"><bpmn:extensionElements><camunda:inputOutput>'
-            '<camunda:inputParameter name="a">1</camunda:inputParameter>'
+            '<camunda:inputParameter name="a"><camunda:script scriptFormat="groovy">1</camunda:script>'
+            '</camunda:inputParameter>'
             "</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>",
             "task",
         ),
@@ -347,7 +348,7 @@ CASES: dict[str, Bad] = {
         "model.bpmn",
         line=5,
         element_id="task",
-        says="inputOutput",
+        says="scripts in input/output parameters",
     ),
 }
 
