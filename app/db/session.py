@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import attempts
-from app.db.failures import unavailable
+from app.db.failures import sqlstate, unavailable
 from app.errors import Conflict, InvalidInput
 
 READ_ONLY_OPTION = "voronka_read_only"
+# Lost races between transactions: 409s, not outages. Lock order (services/locks.py) keeps deadlocks rare.
+CONFLICT_STATES = {"40001": "a serialization failure", "40P01": "a deadlock"}
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,10 @@ class Database:
             outage = _outage(exc)
             if outage is not None:
                 raise outage from exc
-            if "could not serialize" in str(exc).lower():
-                raise Conflict("the database is busy with a conflicting change; retry") from exc
+            if sqlstate(exc) in CONFLICT_STATES:  # by SQLSTATE, never by the message's words
+                raise Conflict("another request changed the same data at the same time (the database "
+                               f"reported {CONFLICT_STATES[sqlstate(exc) or '']}); nothing was changed, "
+                               "retry") from exc
             raise
         except DataError as exc:
             session.rollback()
