@@ -94,6 +94,11 @@ def refused_value(exc: DataError) -> InvalidInput:
     return InvalidInput(f"the database refused a value: {reason}")
 
 
+def too_large(exc: OverflowError) -> InvalidInput:
+    """A number SQLite cannot bind (beyond 64 bits): the client's input, not our fault."""
+    return InvalidInput(f"a number in the request is too large for the database ({exc})")
+
+
 def _commit(session: Session) -> None:
     session.flush()  # a connection lost here certainly saved nothing (and may be retried); past it, maybe it did
     try:
@@ -156,6 +161,9 @@ class Database:
         except DataError as exc:
             session.rollback()
             raise refused_value(exc) from exc
+        except OverflowError as exc:
+            session.rollback()
+            raise too_large(exc) from exc
         except BaseException as exc:
             _quiet_rollback(session)
             outage = _outage(exc)
@@ -174,6 +182,8 @@ class Database:
             yield session
         except DataError as exc:
             raise refused_value(exc) from exc
+        except OverflowError as exc:
+            raise too_large(exc) from exc
         except Exception as exc:
             outage = _outage(exc)
             if outage is not None:
