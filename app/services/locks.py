@@ -7,7 +7,9 @@ time anyway (BEGIN IMMEDIATE); FOR UPDATE is a no-op there.
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+import zlib
+
+from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Job, ProcessInstance
@@ -21,3 +23,14 @@ def lock_job_after_instance(session: Session, query: Select[tuple[Job]]) -> Job 
     if job.instance_id is not None:
         session.get(ProcessInstance, job.instance_id, with_for_update=True)
     return session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+
+def lock_names(session: Session, scope: str, names: list[str]) -> None:
+    """PostgreSQL: transaction-scoped advisory locks on names (taken in sorted order, so two callers never
+    deadlock), serializing check-then-write sequences that have no row to lock. SQLite has one writer."""
+    if session.get_bind().dialect.name != "postgresql" or not names:
+        return
+    ids = sorted({zlib.crc32(f"{scope}\x1f{name}".encode()) for name in names})
+    session.execute(text("SELECT pg_advisory_xact_lock(:namespace, k) "
+                         "FROM (SELECT unnest(CAST(:ids AS int[])) AS k ORDER BY 1) AS keys"),
+                    {"namespace": 0x766F726B, "ids": [i - 2**31 for i in ids]})

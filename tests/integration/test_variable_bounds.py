@@ -58,7 +58,7 @@ def test_too_deep_variables_are_refused_at_every_door_naming_the_variable(client
         status, _ = post(client, url, body.replace(deep, nested(100_000)))
         assert status in (400, 422), url
     status, text = post(client, "/engine-rest/process-definition/key/deal/start",
-                        '{"variables": {"tree": %s}}' % json.dumps({"type": "Json", "value": nested(100_000)}))
+                        '{"variables": {"tree": ' + json.dumps({"type": "Json", "value": nested(100_000)}) + "}}")
     assert status == 400 and "tree" in text
     assert client.get("/api/v1/process-instances", params={"definition_key": "deal"}).json()["total"] == 1
 
