@@ -14,11 +14,15 @@ from app.errors import InvalidInput, PayloadTooLarge, Problem, ValidationFailed
 _NAME = re.compile(r"^[^\W\d]\w*$", re.UNICODE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = "nested deeper than"
+# Scripts turn collections into sets and dicts; crafted colliding keys make that quadratic in C code no time
+# limit can interrupt, so what enters a script is bounded: 5,000 items cost milliseconds even when they collide.
+MAX_COLLECTION_ITEMS = 5_000
 
 
 def check_variables(variables: Any, *, max_bytes: int) -> dict[str, Any]:
     """Variables must be a JSON object whose keys are usable names in expressions, nested at most
-    MAX_VARIABLE_DEPTH levels, within `max_bytes`, and storable (finite numbers, no NUL or lone surrogates)."""
+    MAX_VARIABLE_DEPTH levels with at most MAX_COLLECTION_ITEMS items per list or object, within `max_bytes`,
+    and storable (finite numbers, no NUL or lone surrogates)."""
     if not isinstance(variables, dict):
         raise InvalidInput("variables must be a JSON object", problems=[Problem("not an object", field="variables")])
     bad = [k for k in variables if not isinstance(k, str) or not _NAME.match(k)]
@@ -60,6 +64,10 @@ def unstorable(value: Any, path: str) -> list[Problem]:
             if depth > MAX_VARIABLE_DEPTH:
                 problems.append(Problem(f"{_TOO_DEEP} {MAX_VARIABLE_DEPTH} levels", field=_top(where)))
                 continue
+            if len(item) > MAX_COLLECTION_ITEMS:
+                problems.append(Problem(f"holds {len(item)} items; at most {MAX_COLLECTION_ITEMS} "
+                                        "in one list or object", field=where))
+                continue
             if isinstance(item, dict):
                 for key, child in item.items():
                     if _bad_text(str(key)):
@@ -78,7 +86,7 @@ def unstorable(value: Any, path: str) -> list[Problem]:
 def refuse_unstorable(problems: list[Problem]) -> None:
     """422 for a value nested too deep (well-formed JSON over our limit), 400 for one no database can hold."""
     if problems:
-        kind = ValidationFailed if any(p.message.startswith(_TOO_DEEP) for p in problems) else InvalidInput
+        kind = ValidationFailed if any(p.message.startswith((_TOO_DEEP, "holds")) for p in problems) else InvalidInput
         raise kind(f"{problems[0].field}: {problems[0].message}", problems=problems)
 
 

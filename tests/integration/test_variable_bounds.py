@@ -101,3 +101,19 @@ def test_engine_output_is_cut_at_the_depth_limit() -> None:
     while isinstance(cut, dict):
         cut, depth = cut["x"], depth + 1
     assert (cut, depth) == (TOO_DEEP, MAX_VARIABLE_DEPTH + 1)
+
+
+def test_collections_entering_scripts_are_bounded_naming_the_variable(client: TestClient) -> None:
+    # Hash-colliding integers make set() quadratic inside one C call no time limit interrupts: 5,000 items
+    # cost milliseconds even then, 38,000 froze a server for seconds.
+    assert client.post("/api/v1/deployments", files=upload(("m.bpmn", two_lane_deal()))).status_code == 201
+    colliding = [n * (2**61 - 1) for n in range(1, 5002)]  # all hash to 0
+    refused = client.post("/api/v1/process-instances", json={"definition_key": "deal", "variables": {"ids": colliding}})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "variables.ids", refused.text
+    assert "5001 items" in refused.json()["detail"]
+    nested_refused = client.post("/api/v1/process-instances", json={
+        "definition_key": "deal", "variables": {"box": {"ids": colliding}}})
+    assert nested_refused.status_code == 422 and "variables.box.ids" in nested_refused.text
+    accepted = client.post("/api/v1/process-instances", json={"definition_key": "deal",
+                                                              "variables": {"ids": colliding[:5000]}})
+    assert accepted.status_code == 201, accepted.text
