@@ -4,15 +4,17 @@ real HTTP): exactly one wins, the others get 409, history holds one event (archi
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from app.auth.actor import SYSTEM
-from app.services import deployments, instances
+from app.auth.actor import SYSTEM, Actor
+from app.errors import Conflict
+from app.services import deployments, instances, jobs, tasks
 from app.services.context import AppContext
-from tests.factories import make_user, two_lane_deal
+from tests.factories import lead_sla, make_user, two_lane_deal
 from tests.faults import ServeProcess
 
 RACERS = 10
@@ -95,3 +97,38 @@ def test_one_task_raced_by_many_on_two_server_processes_has_one_winner(ctx: AppC
                 assigned = events(server, instance_id, "task_assigned")
                 assert len(assigned) == statuses.count(200) - 1
                 assert task(server, task_id)["assignee"] == (assigned[0]["actor"] if assigned else None)
+
+
+def test_a_boundary_timer_firing_while_the_task_is_completed_is_one_or_the_other(ctx: AppContext) -> None:
+    """The worker (job row, then the instance) and a completion (instance, then task and job rows) take locks
+    in one order (services/locks.py): one of them wins, the other finds the work done; never a deadlock."""
+    hunter = Actor("hunter0", frozenset({"hunter"}))
+    deployments.deploy(ctx, actor=SYSTEM, files=[("lead.bpmn", lead_sla(duration="PT1S", interrupting=True)
+                                                  .encode())])
+    started = [instances.start_instance(ctx, actor=SYSTEM, definition_key="lead") for _ in range(ROUNDS * 4)]
+    time.sleep(1.1)  # every timer is due
+    for view in started:
+        [job] = jobs.claim_due_jobs(ctx, owner="w", limit=1)
+        outcomes: dict[str, object] = {}
+
+        def fire(job_id: str = job.id, outcomes: dict[str, object] = outcomes) -> None:
+            outcomes["timer"] = jobs.fire_timer_job(ctx, job_id=job_id, owner="w")
+
+        def complete(task_id: str = view.open_tasks[0].id, outcomes: dict[str, object] = outcomes) -> None:
+            try:
+                tasks.complete_task(ctx, actor=hunter, task_id=task_id)
+                outcomes["completion"] = 200
+            except Conflict as exc:
+                outcomes["completion"] = exc.detail
+
+        threads = [threading.Thread(target=fire), threading.Thread(target=complete)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if outcomes["completion"] == 200:
+            assert outcomes["timer"] in ("fired", "skipped")  # fired nothing: the task was done first
+        else:
+            assert outcomes["timer"] == "fired" and "deadlock" not in str(outcomes["completion"]), outcomes
+        final = instances.get_instance(ctx, actor=SYSTEM, instance_id=view.instance.id)
+        assert [t.element_id for t in final.open_tasks] == ([] if outcomes["completion"] == 200 else ["Escalate"])
