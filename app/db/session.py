@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from app.db.failures import sqlstate, unavailable
 from app.errors import Conflict, InvalidInput
 
 READ_ONLY_OPTION = "voronka_read_only"
+log = logging.getLogger(__name__)
 # Lost races between transactions: 409s, not outages. Lock order (services/locks.py) keeps deadlocks rare.
 CONFLICT_STATES = {"40001": "a serialization failure", "40P01": "a deadlock"}
 
@@ -107,6 +109,7 @@ def _commit(session: Session) -> None:
         outage = unavailable(exc, committing=True)
         if outage is None:
             raise
+        log.warning("database connection lost during COMMIT (outcome unknown): %s", exc.orig)
         raise outage from exc
     attempts.note_commit()
 
@@ -114,8 +117,11 @@ def _commit(session: Session) -> None:
 def _outage(error: BaseException) -> Exception | None:
     """A database outage as a 503; a connection dropped before COMMIT asks the request to be retried once."""
     outage = unavailable(error)
-    if outage is not None and outage.retryable:
-        outage.retryable = attempts.ask_for_retry()
+    if outage is not None and outage is not error:
+        if outage.retryable:
+            outage.retryable = attempts.ask_for_retry()
+        log.warning("database unavailable%s: %s", " (will retry)" if outage.retryable else "",
+                    str(getattr(error, "orig", error)).strip().splitlines()[0][:300] if str(error) else type(error))
     return outage
 
 
