@@ -28,4 +28,6 @@ QUERIES = [
 def test_malformed_query_is_a_4xx_naming_the_parameter(client: TestClient, url: str, named: str) -> None:
     response = client.get(url)
     assert response.status_code in (400, 422), (url, response.status_code, response.text)
-    assert named in response.text, response.text
+    # A number beyond 64 bits: SQLite cannot bind it, PostgreSQL says it is out of range.
+    alternatives = ("too large", "out of range") if named == "too large" else (named,)
+    assert any(text in response.text for text in alternatives), response.text
