@@ -102,6 +102,8 @@ def migrate() -> None:
 @cli.command()
 def deploy(
     paths: Annotated[list[Path] | None, typer.Argument(help="BPMN files or folders (default: ./bpmn).")] = None,
+    approve: Annotated[bool, typer.Option(help="Approve new versions that need the head of sales' approval "
+                                               "(otherwise they wait as drafts in her inbox).")] = False,
 ) -> None:
     """Deploy BPMN files (all of them together, so call activities resolve) as the system."""
     from app.auth.actor import SYSTEM
@@ -120,6 +122,11 @@ def deploy(
     ctx = AppContext(settings)
     try:
         result = deploy_files(ctx, files=files, actor=SYSTEM, name="bpmn/", source="cli")
+        if approve:
+            from app.services.approvals import approve as approve_version
+
+            result.definitions = [approve_version(ctx, actor=SYSTEM, definition_id=d.id, comment="voronka deploy")
+                                  if d.state == "draft" else d for d in result.definitions]
     except VoronkaError as exc:
         typer.echo(f"deploy failed: {exc.detail}", err=True)
         for problem in exc.problems:
@@ -128,7 +135,9 @@ def deploy(
     finally:
         ctx.close()
     for definition in result.definitions:
-        typer.echo(f"{definition.key} v{definition.version} ({definition.name})")
+        waits = " - a draft: deals start on it once the head of sales approves it" if definition.state == "draft" \
+            else ""
+        typer.echo(f"{definition.key} v{definition.version} ({definition.name}){waits}")
     if not result.created:
         typer.echo("nothing new: every process is identical to its latest version")
 

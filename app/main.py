@@ -24,6 +24,7 @@ from app.api.routes import (
     instances,
     jobs,
     messages,
+    migrations,
     tasks,
     users,
 )
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
-                   incidents.router, analytics.router, documents.router):
+                   incidents.router, analytics.router, migrations.router, documents.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
     mount_ui(app)

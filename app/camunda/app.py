@@ -15,13 +15,14 @@ from app.camunda.routes import (
     instance,
     message,
     meta,
+    migration,
     task,
     well_known,
     zeebe,
 )
 
 ENGINE_REST = "/engine-rest"
-_RESOURCES = (meta, deployment, definition, instance, task, message, external_task, identity, history)
+_RESOURCES = (meta, deployment, definition, instance, task, message, external_task, identity, history, migration)
 
 DESCRIPTION = """
 The Camunda 7 REST API, translated onto Voronka's services: Camunda Modeler deploys here, Camunda clients and

@@ -159,7 +159,9 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
 def definition_out(definition: ProcessDefinition) -> ProcessDefinitionOut:
     return ProcessDefinitionOut(id=definition.id, key=definition.key, name=definition.name,
                                 version=definition.version, resource=definition.filename,
-                                deployment_id=definition.deployment_id)
+                                deployment_id=definition.deployment_id,
+                                # A draft or rejected version starts no instances: Camunda calls that suspended.
+                                suspended=definition.state != "approved")
 
 
 def instance_out(instance: ProcessInstance, variables: dict[str, dict[str, Any]] | None = None

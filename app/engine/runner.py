@@ -640,3 +640,9 @@ def _message_of(exc: SpiffWorkflowException) -> str:
     if inner is not None and str(inner) not in text:
         text = f"{text}: {inner}"
     return text
+
+
+def report(workflow: BpmnWorkflow) -> Step:
+    """The facts of a workflow as it stands, without running anything (a migrated instance)."""
+    before = {str(t.id) for t in _all_tasks(workflow) if t.has_state(TaskState.FINISHED_MASK)}
+    return _report(workflow, before=before, failure=None)

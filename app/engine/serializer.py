@@ -221,3 +221,9 @@ def load_spec(dct: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     subprocess_specs = {name: _REGISTRY.restore(sub) for name, sub in dct["subprocess_specs"].items()}
     harden_specs(spec, subprocess_specs)
     return spec, subprocess_specs
+
+
+def convert_spec(task_spec: Any) -> dict[str, Any]:
+    """One task spec as the JSON-ready dict the registry stores (for comparing versions)."""
+    converted: dict[str, Any] = _REGISTRY.convert(task_spec)
+    return converted

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.auth.actor import Actor
 from app.auth.permissions import require_admin, require_can_deploy
-from app.db.models import Deployment, InstanceStatus, ProcessDefinition, ProcessInstance
+from app.db.models import DefinitionState, Deployment, InstanceStatus, ProcessDefinition, ProcessInstance
 from app.engine.parser import ParsedProcess, parse_bpmn_files
 from app.engine.script_engine import check_spec_expressions
 from app.engine.serializer import dump_spec
 from app.engine.xml import utf8_text
 from app.errors import Conflict, InvalidInput, InvalidModel, NotFound, PayloadTooLarge, Problem
+from app.services.approvals import approved_definition, state_for_new_version
 from app.services.context import AppContext
 
 
@@ -39,7 +40,8 @@ def deploy(ctx: AppContext, *, files: list[tuple[str, bytes]], actor: Actor, nam
             from app.services.start_events import register_start_events
 
             for definition in result.definitions:
-                if definition.deployment is result.deployment:  # a new version, not an unchanged one
+                # A new version (not an unchanged one) takes over the start events once it is approved.
+                if definition.deployment is result.deployment and definition.state == DefinitionState.APPROVED:
                     register_start_events(ctx, session, definition)
         return result
 
@@ -104,6 +106,7 @@ def _store(session: Session, parsed: list[ParsedProcess], *, actor: Actor, name:
             start_form=process.start_form,
             candidate_starter_groups=process.candidate_starter_groups,
             candidate_starter_users=process.candidate_starter_users,
+            state=state_for_new_version(session, process.key),
         )
         session.add(definition)
         definitions.append(definition)
@@ -115,6 +118,7 @@ def _store(session: Session, parsed: list[ParsedProcess], *, actor: Actor, name:
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    """The newest version of `key`, whatever its state (drafts included)."""
     return session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.key == key)
         .order_by(ProcessDefinition.version.desc()).limit(1)
@@ -166,6 +170,7 @@ def list_definitions(ctx: AppContext, *, actor: Actor, latest_only: bool = True,
 def definition_versions(ctx: AppContext, *, key: str, actor: Actor) -> list[ProcessDefinition]:
     with ctx.db.transaction() as session:
         rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                               .options(selectinload(ProcessDefinition.deployment))  # who deployed each
                                .order_by(ProcessDefinition.version.desc())).all()
     if not rows:
         raise NotFound(f"no process definition with key {key!r}")
@@ -188,7 +193,7 @@ def find_definition(session: Session, *, definition_id: str | None = None, key: 
     if key is None:
         raise InvalidInput("give definition_key or definition_id")
     if version is None:
-        found = latest_definition(session, key)
+        found = approved_definition(session, key)  # the version in force: drafts do not start deals
     else:
         found = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key,
                                                                ProcessDefinition.version == version))

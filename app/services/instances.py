@@ -13,6 +13,7 @@ from app.auth.actor import Actor
 from app.auth.permissions import may_read_task, require_may_start, visible_instances_clause
 from app.db.base import utcnow
 from app.db.models import (
+    DefinitionState,
     EventKind,
     HistoryEvent,
     Incident,
@@ -61,6 +62,9 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
                      trigger: tuple[EventKind, dict[str, Any]] | None = None) -> ProcessInstance:
     """Start inside the caller's transaction. `start_event` fires that start event (timer and message start
     events); without it a process lacking a none start event fires its only start event."""
+    if definition.state != DefinitionState.APPROVED:
+        raise Conflict(f"version {definition.version} of {definition.key!r} is {definition.state}: deals start "
+                       "on approved versions only (the head of sales approves a draft)")
     runtime = ctx.runtimes.get(session, definition.id)
     if start_event is None:
         start_event = runner.manual_start_event(runtime)

@@ -29,6 +29,7 @@ EVENTS: dict[str, str] = {
     "instance_completed": N_("Deal finished"),
     "instance_terminated": N_("Deal terminated"),
     "instance_failed": N_("Deal failed"),
+    "instance_migrated": N_("Moved to a new regulation version"),
     "task_created": N_("Task opened"),
     "task_claimed": N_("Task claimed"),
     "task_unclaimed": N_("Task released"),

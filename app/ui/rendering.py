@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from app.auth.actor import Actor
 from app.auth.sessions import is_https
 from app.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, VoronkaError
-from app.ui import i18n
+from app.ui import i18n, regulation_labels
 from app.ui.security import UI_PREFIX, csrf_token, safe_next, set_csrf_cookie
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def _query(params: dict[str, Any], **changes: Any) -> str:
 
 
 environment.globals["query"] = _query
+environment.globals["regulation"] = regulation_labels
 environment.filters["urlquote"] = lambda value: quote(str(value), safe="")
 
 

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 
 from app.db.base import utcnow
-from app.services import jobs
+from app.services import jobs, migrations
 from app.services.context import AppContext
 from app.worker import handlers, recovery
 
@@ -59,7 +59,11 @@ class Worker:
                 jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
                 break
             self.counts[handlers.handle(self.ctx, job, owner=self.worker_id)] += 1
-        return len(claimed)
+        if self.stopping:
+            return len(claimed)
+        migrated = migrations.run_pending(self.ctx, limit=self.batch_size)  # running deals moved to a new version
+        self.counts["migrated"] += migrated
+        return len(claimed) + migrated
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
         """Run batches until nothing is due (tests and the CLI's --once)."""

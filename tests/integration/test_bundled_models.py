@@ -41,3 +41,25 @@ def test_sales_deal_starts_with_the_hunters_qualification(client, ctx) -> None:
     assert task["candidate_groups"] == ["hunter"]
     assert task["funnel_stage"] and task["work_kind"] in ("main", "auxiliary")
     assert task["form"], "the qualification task has form fields"
+
+
+def test_cli_redeploy_of_a_changed_bundled_model_is_a_draft_unless_approved(settings: Settings, ctx: object,
+                                                                             monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VORONKA_DATABASE_URL", settings.database_url)
+    from app.settings import get_settings
+
+    for path in BPMN.glob("*.bpmn"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli, ["deploy", str(tmp_path)]).exit_code == 0
+        changed = tmp_path / "sales_deal.bpmn"
+        changed.write_text(changed.read_text(encoding="utf-8").replace(">P14D<", ">P10D<"), encoding="utf-8")
+        draft = runner.invoke(cli, ["deploy", str(tmp_path)])
+        assert draft.exit_code == 0 and "sales_deal v2 (" in draft.output and "a draft" in draft.output
+        changed.write_text(changed.read_text(encoding="utf-8").replace(">P10D<", ">P9D<"), encoding="utf-8")
+        approved = runner.invoke(cli, ["deploy", "--approve", str(tmp_path)])
+        assert approved.exit_code == 0 and "sales_deal v3 (" in approved.output and "draft" not in approved.output
+    finally:
+        get_settings.cache_clear()

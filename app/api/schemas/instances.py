@@ -62,3 +62,50 @@ class HistoryEventOut(Schema):
     element_type: str | None
     funnel_stage: str | None
     data: dict[str, Any]
+
+
+class BatchStartItem(Schema):
+    business_key: Any = Field(default=None, description="Text of at most 255 characters, or null.",
+                              json_schema_extra={"type": "string", "maxLength": 255, "nullable": True})
+    variables: Any = Field(default_factory=dict, description="A JSON object of variables.",
+                           json_schema_extra={"type": "object"})
+
+
+class BatchStart(Schema):
+    definition_key: str | None = Field(default=None, description="Start the latest version of this key.")
+    definition_id: str | None = Field(default=None, description="Start exactly this definition version.")
+    unique_business_key: bool = Field(
+        default=False, description="Idempotent on the business key: an item whose key an instance of this "
+                                   "process already carries (any version or status) is not started again; its "
+                                   "result is `existing` with that instance's id. Every item then needs a key.")
+    items: list[BatchStartItem] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> BatchStart:
+        if not (self.definition_key or self.definition_id):
+            raise ValueError("give definition_key or definition_id")
+        return self
+
+
+class BatchItemError(Schema):
+    status: int
+    title: str
+    detail: str
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class BatchStartResult(Schema):
+    index: int = Field(description="Position of the item in the request.")
+    business_key: Any = None
+    status: str = Field(description="`started`, `existing` (not started again) or `failed`.")
+    instance_id: str | None = None
+    instance_status: str | None = Field(default=None, description="The new instance's status after its first "
+                                                                   "steps (`failed` when it stopped at an incident).")
+    error: BatchItemError | None = Field(default=None, description="Why the item failed, as problem details.")
+
+
+class BatchStartOut(Schema):
+    items: list[BatchStartResult]
+    started: int
+    existing: int
+    failed: int

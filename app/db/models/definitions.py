@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,14 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, OrderedJson, new_id, utcnow
+
+
+class DefinitionState(enum.StrEnum):
+    """A version's standing in the regulation: new deals start on the newest approved version."""
+
+    APPROVED = "approved"
+    DRAFT = "draft"  # deployed while its key requires approval: waits for the head of sales
+    REJECTED = "rejected"
 
 
 class Deployment(Base):
@@ -45,5 +54,23 @@ class ProcessDefinition(Base):
     candidate_starter_groups: Mapped[list[Any]]
     candidate_starter_users: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default=DefinitionState.APPROVED,
+                                       server_default=DefinitionState.APPROVED.value)
+    # Who approved or rejected the version, when and why (None for versions approved at deploy).
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str | None] = mapped_column(Text)
 
     deployment: Mapped[Deployment] = relationship(back_populates="definitions")
+
+
+class ProcessSetting(Base):
+    """Per process key: whether a new version needs the head of sales' approval before deals start on it.
+    No row means the default (on for the bundled sales models, off for every other key)."""
+
+    __tablename__ = "process_setting"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    requires_approval: Mapped[bool]
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

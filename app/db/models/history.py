@@ -17,6 +17,7 @@ class EventKind(enum.StrEnum):
     INSTANCE_COMPLETED = "instance_completed"
     INSTANCE_TERMINATED = "instance_terminated"
     INSTANCE_FAILED = "instance_failed"
+    INSTANCE_MIGRATED = "instance_migrated"  # moved to another definition version (data: from/to versions)
     TASK_CREATED = "task_created"
     TASK_CLAIMED = "task_claimed"
     TASK_UNCLAIMED = "task_unclaimed"

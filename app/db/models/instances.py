@@ -49,6 +49,8 @@ class ProcessInstance(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    # The definition version the instance started on, when a migration moved it to another one.
+    migrated_from_id: Mapped[str | None] = mapped_column(String(36))
 
     definition: Mapped[ProcessDefinition] = relationship()
     incidents: Mapped[list[Incident]] = relationship(

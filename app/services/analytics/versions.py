@@ -10,12 +10,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.db.models import ProcessDefinition, Task
+from app.db.models import ProcessDefinition, ProcessInstance, Task
 from app.errors import Problem, ValidationFailed
 from app.services.analytics.funnel import funnel_in
 from app.services.analytics.regulation import sla_in
 from app.services.analytics.report import Report, Table
-from app.services.analytics.scope import Filters, Scope, resolve, validate
+from app.services.analytics.scope import Filters, Scope, instance_conditions, manager_deals, resolve, validate
 from app.services.analytics.sql import seconds_between
 from app.services.analytics.timing import stage_times_in, task_conditions
 from app.services.context import AppContext
@@ -32,7 +32,7 @@ def compare_versions(ctx: AppContext, *, actor: Actor, filters: Filters, a: int 
     with ctx.db.read() as session:
         a, b = _pick(session, filters.definition_key, a, b)
         sides = [_side(session, actor, replace(filters, version=v)) for v in (a, b)]
-    (fa, ta, sa, pa), (fb, tb, sb, pb) = sides
+    (fa, ta, sa, pa, ma), (fb, tb, sb, pb, mb) = sides
     stage_names = list(dict.fromkeys([r["stage"] for r in fa.tables["stages"].rows]
                                      + [r["stage"] for r in fb.tables["stages"].rows]))
 
@@ -51,6 +51,8 @@ def compare_versions(ctx: AppContext, *, actor: Actor, filters: Filters, a: int 
     } for s in stage_names]
     figures = [
         ("deals", fa.summary["deals"], fb.summary["deals"]),
+        ("deals_migrated_in", ma, mb),
+        ("deals_started_on_version", fa.summary["deals"] - ma, fb.summary["deals"] - mb),
         ("won", fa.summary["won"], fb.summary["won"]),
         ("lost", fa.summary["lost"], fb.summary["lost"]),
         ("overall_conversion", fa.summary["overall_conversion"], fb.summary["overall_conversion"]),
@@ -70,10 +72,24 @@ def compare_versions(ctx: AppContext, *, actor: Actor, filters: Filters, a: int 
                   {"a": a, "b": b})
 
 
-def _side(session: Session, actor: Actor, filters: Filters) -> tuple[Report, Report, Report, float | None]:
+def _side(session: Session, actor: Actor, filters: Filters
+          ) -> tuple[Report, Report, Report, float | None, int]:
     scope = resolve(session, actor, filters)
     return funnel_in(session, scope), stage_times_in(session, scope), sla_in(session, scope), _aux_share(
-        session, scope)
+        session, scope), _migrated_in(session, scope)
+
+
+def _migrated_in(session: Session, scope: Scope) -> int:
+    """Deals on the version that started on another one and were moved to it (their funnel is counted with the
+    version's own deals; this says how many of them there are)."""
+    conditions = [*instance_conditions(scope), ProcessInstance.migrated_from_id.is_not(None)]
+    if scope.filters.start is not None:
+        conditions.append(ProcessInstance.started_at >= scope.filters.start)
+    if scope.filters.end is not None:
+        conditions.append(ProcessInstance.started_at < scope.filters.end)
+    if scope.filters.manager is not None:
+        conditions.append(manager_deals(scope.filters.manager))
+    return session.scalar(select(func.count()).select_from(ProcessInstance).where(*conditions)) or 0
 
 
 def _pick(session: Session, key: str, a: int | None, b: int | None) -> tuple[int, int]:
