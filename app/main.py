@@ -23,6 +23,7 @@ from app.api.routes import (
     incidents,
     instances,
     jobs,
+    lead_imports,
     messages,
     migrations,
     tasks,
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
-                   incidents.router, analytics.router, migrations.router, documents.router):
+                   incidents.router, analytics.router, migrations.router, documents.router,
+                   lead_imports.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
     mount_ui(app)
