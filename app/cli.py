@@ -36,6 +36,7 @@ def serve(
 
     from app.db.migrate import schema_is_current, upgrade
     from app.db.session import make_engine
+    from app.db.startup_lock import startup_lock
 
     if no_worker:
         os.environ["VORONKA_EMBEDDED_WORKER"] = "false"  # read again by app.main in every uvicorn process
@@ -43,17 +44,42 @@ def serve(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
-        current = schema_is_current(engine, settings.database_url)
+        with startup_lock(engine):  # a `voronka migrate` running now finishes first
+            current = schema_is_current(engine, settings.database_url)
+            if not current and (migrate or settings.auto_migrate):
+                upgrade(settings.database_url)
+                current = True
     finally:
         engine.dispose()
     if not current:
-        if migrate or settings.auto_migrate:
-            upgrade(settings.database_url)
-        else:
-            typer.echo("The database schema is behind this version of Voronka. Run `voronka migrate` "
-                       "(or start with --migrate / VORONKA_AUTO_MIGRATE=true).", err=True)
-            raise typer.Exit(code=2)
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+        typer.echo("The database schema is behind this version of Voronka. Run `voronka migrate` "
+                   "(or start with --migrate / VORONKA_AUTO_MIGRATE=true).", err=True)
+        raise typer.Exit(code=2)
+    from app.observability.logs import logging_config
+
+    if workers > 1:
+        _share_metrics_between_processes()
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_config=logging_config(json_lines=settings.log_json, level=settings.log_level),
+                timeout_graceful_shutdown=int(settings.shutdown_seconds) or None)
+
+
+def _share_metrics_between_processes() -> None:
+    """prometheus-client's multi-process mode: each uvicorn process writes its samples under one directory that
+    every process reads on a scrape. Set before the processes start (they read it on import); emptied here so a
+    previous run's samples do not count."""
+    import os
+    import shutil
+    import tempfile
+
+    from app.observability.metrics import MULTIPROC_ENV
+
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+    else:
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="voronka-metrics-")
 
 
 @cli.command()
@@ -61,23 +87,32 @@ def worker(
     worker_id: Annotated[str | None, typer.Option("--id", help="Name in job locks and history.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Due jobs claimed at a time.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run what is due now, then exit.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve this worker's Prometheus metrics (timers "
+                                                          "fired, their lag) on this port, without auth.")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface of --metrics-port (keep it on a private "
+                                                   "network).")] = "127.0.0.1",
 ) -> None:
     """Run the job worker (timers, start timers) as its own process; run as many as you like."""
-    import logging
     import signal
 
     from app.db.migrate import schema_is_current
+    from app.observability.logs import configure_logging
+    from app.observability.setup import instrument
     from app.services.context import AppContext
     from app.worker.loop import Worker
 
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
+    configure_logging(json_lines=settings.log_json, level=settings.log_level)
     ctx = AppContext(settings)
     try:
         if not schema_is_current(ctx.db.engine, settings.database_url):
             typer.echo("The database schema is behind this version of Voronka. Run `voronka migrate`.", err=True)
             raise typer.Exit(code=2)
+        instrument(ctx.db.engine)
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, addr=metrics_host)
         loop = Worker(ctx, worker_id=worker_id, batch_size=batch_size)
         if once:
             typer.echo(f"{loop.run_until_idle()} job(s) run")
@@ -93,9 +128,16 @@ def worker(
 def migrate() -> None:
     """Upgrade the database schema to the newest version."""
     from app.db.migrate import upgrade
+    from app.db.session import make_engine
+    from app.db.startup_lock import startup_lock
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with startup_lock(engine):  # servers starting meanwhile wait for the new schema
+            upgrade(settings.database_url)
+    finally:
+        engine.dispose()
     typer.echo("schema is up to date")
 
 

@@ -107,6 +107,19 @@ class RateLimited(VoronkaError):
         self.retry_after = retry_after
 
 
+class Unavailable(VoronkaError):
+    """The database cannot be reached or did not answer in time: nothing was done (or, for a connection lost
+    while committing, the outcome is unknown and `detail` says so). Clients retry after `retry_after` seconds.
+    `retryable` marks a connection lost before anything was committed: the request may be run once more."""
+
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 2, retryable: bool = False) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.retryable = retryable
+
+
 @dataclass
 class EngineLimitExceeded(Exception):
     """The engine ran more steps in one request than allowed (a runaway cycle)."""

@@ -6,13 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
-from sqlalchemy import text
 
 from app.api import errors
 from app.api.limits import BodyLimitMiddleware
+from app.api.retry import RetryLostConnection
 from app.api.routes import (
     analytics,
     auth,
@@ -20,11 +20,13 @@ from app.api.routes import (
     deployments,
     documents,
     external_tasks,
+    health,
     incidents,
     instances,
     jobs,
     lead_imports,
     messages,
+    metrics,
     migrations,
     tasks,
     users,
@@ -32,6 +34,9 @@ from app.api.routes import (
 from app.auth.basic import CredentialCache
 from app.camunda.app import mount as mount_camunda
 from app.db.migrate import schema_is_current, upgrade
+from app.db.startup_lock import startup_lock
+from app.observability.middleware import RequestObservability
+from app.observability.setup import instrument
 from app.services.context import AppContext
 from app.services.identity import ensure_bootstrap_admin, ensure_role_groups
 from app.services.logins import ensure_signing_secret
@@ -54,26 +59,21 @@ class SchemaBehind(RuntimeError):
 
 def prepare_database(context: AppContext) -> None:
     settings = context.settings
-    if not schema_is_current(context.db.engine, settings.database_url):
-        if not settings.auto_migrate:
-            raise SchemaBehind("the database schema is not up to date: run `voronka migrate` "
-                               "(or set VORONKA_AUTO_MIGRATE=true)")
-        upgrade(settings.database_url)
-    ensure_role_groups(context)
-    ensure_bootstrap_admin(context)
-    ensure_signing_secret(context)
+    with startup_lock(context.db.engine):  # `serve --workers N` and replicas start at once: one at a time here
+        if not schema_is_current(context.db.engine, settings.database_url):
+            if not settings.auto_migrate:
+                raise SchemaBehind("the database schema is not up to date: run `voronka migrate` "
+                                   "(or set VORONKA_AUTO_MIGRATE=true)")
+            upgrade(settings.database_url)
+        ensure_role_groups(context)
+        ensure_bootstrap_admin(context)
+        ensure_signing_secret(context)
     if settings.fast_password_hashing:
         log.warning("VORONKA_FAST_PASSWORD_HASHING is on: password hashes are cheap to crack (tests only)")
 
 
 # Route functions live at module level: FastAPI caches facts about endpoint callables process-wide, so a closure
 # over one app would keep every app ever created alive (tests create hundreds).
-def health(request: Request) -> dict[str, str]:
-    with request.app.state.context.db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    return {"status": "ok"}
-
-
 def root() -> RedirectResponse:
     return RedirectResponse("/ui/inbox", status_code=303)
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = context or AppContext(settings)
         prepare_database(ctx)
+        instrument(ctx.db.engine)
         app.state.context = ctx
         worker = None
         if ctx.settings.embedded_worker:
@@ -106,8 +107,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         app.state.context = context
     errors.register(app)
 
-    app.add_api_route("/health", health, methods=["GET"], tags=["health"],
-                      summary="Liveness and database check (no auth)")
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
@@ -121,6 +122,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
                        allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, json_limit=settings.max_payload_bytes,
                        upload_limit=settings.max_upload_bytes * settings.max_upload_files + 65536)
+    app.add_middleware(RetryLostConnection)
+    app.add_middleware(RequestObservability)  # outermost: every answer has an X-Request-ID and a log line
     return app
 
 

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     message_buffer_seconds: float = Field(default=86400.0, gt=0, description="How long a buffered message "
                                           "waits for a receiver.")
 
+<<<<<<< HEAD
     files_dir: Path = Field(default=DEFAULT_VAR_DIR / "files", description="Where deal documents and imported "
                             "lead files are kept, named by their sha256 (unless an S3 bucket is configured).")
     s3_bucket: str | None = Field(default=None, description="Keep files in this S3-compatible bucket instead "
@@ -79,9 +80,24 @@ class Settings(BaseSettings):
                                   "one that ended within this many days, with the same phone, e-mail, INN or "
                                   "company.")
     lead_rate_per_minute: int = Field(default=60, ge=1, description="Leads one API key may post per minute.")
+=======
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a new database "
+                                              "connection (PostgreSQL) before the request gets a 503.")
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a free pooled "
+                                           "connection before the request gets a 503.")
+    db_statement_timeout_seconds: float = Field(default=15.0, gt=0, description="PostgreSQL cancels a statement "
+                                                "running longer (the request gets a 503).")
+    db_lock_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a row or table lock "
+                                           "(PostgreSQL lock_timeout, SQLite busy timeout) before a 503.")
+    shutdown_seconds: float = Field(default=20.0, ge=0, description="On SIGTERM, how long in-flight requests may "
+                                    "run on before they are cut off.")
+>>>>>>> main
 
     bpmn_dir: Path = Field(default=Path("bpmn"), description="Models deployed by `voronka deploy`/`make run`.")
     log_json: bool = Field(default=False, description="One JSON object per log line (production).")
+    log_level: str = Field(default="INFO", description="Python log level of the server and worker processes.")
+    metrics_token: str | None = Field(default=None, min_length=16, description="Bearer token that may read "
+                                      "/metrics without an admin account (Prometheus).")
     cors_origins: list[str] = Field(default=["null"], description="Origins allowed by CORS (Camunda Modeler).")
 
     @field_validator("database_url")

@@ -160,8 +160,17 @@ def timer_start(key: str = "daily", timer: str = "<bpmn:timeCycle>R2/PT1S</bpmn:
   </bpmn:process>""")
 
 
-def payment_wait(key: str = "invoice") -> str:
-    """Waits for message "payment" correlated by the order number (property `order_id`, read from `order`)."""
+def sender_groups(groups: str | None) -> str:
+    """A catch event's extension naming who may send its message (senderGroups)."""
+    if not groups:
+        return ""
+    return ("<bpmn:extensionElements><camunda:properties>"
+            f'<camunda:property name="senderGroups" value="{groups}" /></camunda:properties></bpmn:extensionElements>')
+
+
+def payment_wait(key: str = "invoice", *, senders: str | None = None) -> str:
+    """Waits for message "payment" correlated by the order number (property `order_id`, read from `order`);
+    `senders` declares the groups that may send it."""
     return definitions(f"""
   <bpmn:message id="Msg_Payment" name="payment" />
   <bpmn:correlationProperty id="order_id" name="Order number">
@@ -177,7 +186,7 @@ def payment_wait(key: str = "invoice") -> str:
   </bpmn:collaboration>
   <bpmn:process id="{key}" name="Счёт" isExecutable="true">
     <bpmn:startEvent id="Begin" />
-    <bpmn:intermediateCatchEvent id="Paid" name="Оплата получена">
+    <bpmn:intermediateCatchEvent id="Paid" name="Оплата получена">{sender_groups(senders)}
       <bpmn:messageEventDefinition id="PaidDef" messageRef="Msg_Payment" />
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="Ship" name="Отгрузить" camunda:candidateGroups="accounting" />
@@ -230,12 +239,12 @@ def won_with_repeat(key: str = "won", payload: str | None = "{'company': company
   </bpmn:process>""")
 
 
-def web_lead(key: str = "weblead") -> str:
-    """Started by message "lead" (a web form): the hunter qualifies it."""
+def web_lead(key: str = "weblead", *, senders: str | None = None) -> str:
+    """Started by message "lead" (a web form): the hunter qualifies it. `senders`: who may send it."""
     return definitions(f"""
   <bpmn:message id="Msg_Lead" name="lead" />
   <bpmn:process id="{key}" name="Лид с сайта" isExecutable="true">
-    <bpmn:startEvent id="LeadIn">
+    <bpmn:startEvent id="LeadIn">{sender_groups(senders)}
       <bpmn:messageEventDefinition id="LeadDef" messageRef="Msg_Lead" />
     </bpmn:startEvent>
     <bpmn:userTask id="Qualify" name="Квалифицировать" camunda:candidateGroups="hunter" />

@@ -13,6 +13,7 @@ from app.auth.basic import CredentialCache, basic_credentials
 from app.auth.sessions import SESSION_COOKIE, session_token
 from app.auth.tokens import read_token
 from app.errors import NotAuthenticated
+from app.observability.context import note_user
 from app.services.context import AppContext
 from app.services.logins import ensure_signing_secret, load_actor, login_with_password
 
@@ -46,6 +47,12 @@ def client_address(request: HTTPConnection) -> str:
 
 
 def authenticate_request(request: HTTPConnection, ctx: AppContext) -> Actor:
+    actor = _authenticate(request, ctx)
+    note_user(actor.username)  # for the access log and every log line of this request
+    return actor
+
+
+def _authenticate(request: HTTPConnection, ctx: AppContext) -> Actor:
     """The actor behind a request: `Authorization: Bearer`, `Authorization: Basic`, else the session cookie.
     The user is loaded from the database every time (groups may have changed; deactivated users and revoked
     tokens are refused at once)."""

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db.failures import unavailable
 from app.errors import (
     Conflict,
     ExpressionFailed,
@@ -19,6 +20,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    Unavailable,
     ValidationFailed,
     VoronkaError,
 )
@@ -37,6 +39,7 @@ STATUS = [
     (NotAuthenticated, 401),
     (Forbidden, 403),
     (RateLimited, 429),
+    (Unavailable, 503),
 ]
 
 
@@ -58,7 +61,7 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 def problem_for(error: VoronkaError) -> JSONResponse:
     status = status_of(error)
     headers = {"WWW-Authenticate": 'Basic realm="voronka", Bearer'} if status == 401 else None
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | Unavailable):
         headers = {"Retry-After": str(error.retry_after)}
     return problem(status, error.title, error.detail, errors=[p.as_dict() for p in error.problems] or None,
                    headers=headers)
@@ -85,5 +88,9 @@ def register(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        outage = unavailable(exc)  # the database failed outside a unit of work (a direct connection)
+        if outage is not None:
+            log.warning("database unavailable: %s", exc)
+            return problem_for(outage)
         log.exception("unhandled error")
         return problem(500, "Server error", "an unexpected error occurred; it has been logged")

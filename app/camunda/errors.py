@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db.failures import unavailable
 from app.errors import (
     Conflict,
     ExpressionFailed,
@@ -24,6 +25,7 @@ from app.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    Unavailable,
     VoronkaError,
 )
 
@@ -42,6 +44,7 @@ _TYPES: list[tuple[type[VoronkaError], int, str]] = [
     (Conflict, 409, "ProcessEngineException"),
     (NotAuthenticated, 401, "AuthenticationException"),
     (Forbidden, 403, "AuthorizationException"),
+    (Unavailable, 503, "ProcessEngineException"),
 ]
 
 
@@ -90,6 +93,8 @@ def response_for(error: VoronkaError) -> JSONResponse:
     if isinstance(error, Conflict) and "changed by another request" in error.detail:
         type_ = "OptimisticLockingException"
     headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    if isinstance(error, Unavailable):
+        headers = {"Retry-After": str(error.retry_after)}
     return camunda_error(status, type_, error.detail, headers=headers)
 
 
@@ -113,5 +118,9 @@ def register(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        outage = unavailable(exc)  # the database failed outside a unit of work (a direct connection)
+        if outage is not None:
+            log.warning("database unavailable: %s", exc)
+            return response_for(outage)
         log.exception("unhandled error in the Camunda dialect")
         return camunda_error(500, "ProcessEngineException", "an unexpected error occurred; it has been logged")

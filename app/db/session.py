@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,50 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db import attempts
+from app.db.failures import unavailable
 from app.errors import Conflict, InvalidInput
 
 READ_ONLY_OPTION = "voronka_read_only"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """Bounds on how long one request may wait for the database (VORONKA_DB_*_SECONDS); past them it gets a 503."""
+
+    connect: float = 5.0
+    pool: float = 5.0
+    statement: float = 15.0
+    lock: float = 5.0
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    timeouts = timeouts or Timeouts()
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, pool_timeout=timeouts.pool,
+                               connect_args={"connect_timeout": max(int(round(timeouts.connect)), 1)}, **kwargs)
+        _set_server_timeouts(engine, timeouts)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    # SQLite's busy timeout is its lock timeout: a writer waits that long for another writer, then gets a 503.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeouts.lock},
+                           pool_timeout=timeouts.pool, **kwargs)
     _serialize_sqlite_writers(engine)
     return engine
+
+
+def _set_server_timeouts(engine: Engine, timeouts: Timeouts) -> None:
+    """PostgreSQL cancels a statement or a lock wait past these, so no request hangs on a locked table."""
+    statement_ms, lock_ms = int(timeouts.statement * 1000), int(timeouts.lock * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {statement_ms}")
+            cursor.execute(f"SET lock_timeout = {lock_ms}")
+        dbapi_connection.commit()
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:
@@ -61,12 +92,37 @@ def refused_value(exc: DataError) -> InvalidInput:
     return InvalidInput(f"the database refused a value: {reason}")
 
 
+def _commit(session: Session) -> None:
+    session.flush()  # a connection lost here certainly saved nothing (and may be retried); past it, maybe it did
+    try:
+        session.commit()
+    except OperationalError as exc:
+        outage = unavailable(exc, committing=True)
+        if outage is None:
+            raise
+        raise outage from exc
+    attempts.note_commit()
+
+
+def _outage(error: BaseException) -> Exception | None:
+    """A database outage as a 503; a connection dropped before COMMIT asks the request to be retried once."""
+    outage = unavailable(error)
+    if outage is not None and outage.retryable:
+        outage.retryable = attempts.ask_for_retry()
+    return outage
+
+
+def _quiet_rollback(session: Session) -> None:
+    with suppress(Exception):  # the connection is gone: nothing to roll back
+        session.rollback()
+
+
 class Database:
     """Holds the engine and hands out units of work."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.engine = make_engine(url, timeouts, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY_OPTION: True}),
                                            expire_on_commit=False)
@@ -81,20 +137,26 @@ class Database:
         session = self._sessions()
         try:
             yield session
-            session.commit()
+            _commit(session)
         except StaleDataError as exc:
             session.rollback()
             raise Conflict("the object was changed by another request at the same time; reload and retry") from exc
         except OperationalError as exc:
-            session.rollback()
-            if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+            _quiet_rollback(session)
+            outage = _outage(exc)
+            if outage is not None:
+                raise outage from exc
+            if "could not serialize" in str(exc).lower():
                 raise Conflict("the database is busy with a conflicting change; retry") from exc
             raise
         except DataError as exc:
             session.rollback()
             raise refused_value(exc) from exc
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            _quiet_rollback(session)
+            outage = _outage(exc)
+            if outage is not None:
+                raise outage from exc
             raise
         finally:
             session.close()
@@ -108,6 +170,11 @@ class Database:
             yield session
         except DataError as exc:
             raise refused_value(exc) from exc
+        except Exception as exc:
+            outage = _outage(exc)
+            if outage is not None:
+                raise outage from exc
+            raise
         finally:
             session.close()
 

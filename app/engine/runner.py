@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +38,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.compaction import compact
 from app.engine.data import json_safe
+from app.engine.message_senders import declared_senders
 from app.engine.serializer import dump_state, load_state, new_workflow
 from app.engine.workflow import run_engine
 from app.errors import Conflict, EngineLimitExceeded, ExpressionFailed, NotFound, UncaughtBpmnError
@@ -54,6 +56,11 @@ class ProcessRuntime:
     spec: Any
     subprocess_specs: dict[str, Any]
     script_engine: Any
+
+    @cached_property
+    def message_senders(self) -> dict[str, frozenset[str]]:
+        """Message name -> the groups its catch events allow to send it (message_senders.py)."""
+        return declared_senders([self.spec, *self.subprocess_specs.values()])
 
 
 @dataclass

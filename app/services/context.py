@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.passwords import PasswordHashing
 from app.db.models import ProcessDefinition
-from app.db.session import Database
+from app.db.session import Database, Timeouts
 from app.engine.expressions_runtime import Limits
 from app.engine.runner import ProcessRuntime
 from app.engine.script_engine import SafeScriptEngine
@@ -47,12 +47,17 @@ class RuntimeCache:
         return runtime
 
 
+def database_timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(connect=settings.db_connect_timeout_seconds, pool=settings.db_pool_timeout_seconds,
+                    statement=settings.db_statement_timeout_seconds, lock=settings.db_lock_timeout_seconds)
+
+
 class AppContext:
     """Created once per process (server, worker, CLI) and handed to every service call."""
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
-        self.db = db or Database(settings.database_url)
+        self.db = db or Database(settings.database_url, database_timeouts(settings))
         limits = Limits(max_seconds=settings.expression_seconds, max_size=settings.expression_max_size)
         self.limits = limits
         self.runtimes = RuntimeCache(SafeScriptEngine(limits=limits))

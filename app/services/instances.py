@@ -25,6 +25,7 @@ from app.db.models import (
 )
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.observability.metrics import engine_step
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.lead_dedupe import record_keys
@@ -69,8 +70,9 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     runtime = ctx.runtimes.get(session, definition.id)
     if start_event is None:
         start_event = runner.manual_start_event(runtime)
-    step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
-                        correlations=correlations)
+    with engine_step():
+        step = runner.start(runtime, variables, max_steps=ctx.settings.max_engine_steps, start_event=start_event,
+                            correlations=correlations)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, business_key=business_key,
@@ -97,7 +99,8 @@ def advance(ctx: AppContext, session: Session, instance: ProcessInstance, comman
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
         raise Conflict(f"instance {instance.id} is {instance.status}")
     runtime = ctx.runtimes.get(session, instance.definition_id)
-    step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
+    with engine_step():
+        step = runner.apply(runtime, instance.state, command, max_steps=ctx.settings.max_engine_steps)
     thrown = record_step(session, instance, step, actor=actor, limits=ctx.limits)
     _after_step(ctx, session, instance, thrown, actor=actor)
     return thrown

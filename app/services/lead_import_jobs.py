@@ -31,7 +31,7 @@ from app.services.logins import load_actor
 from app.storage import spool_dir
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 50  # rows per transaction: short enough that requests never wait long for the write lock
 SLICE_SECONDS = 5.0
 # An open reader per import this process is working on, so a long import is not re-read from the top each slice.
 _readers: dict[str, tuple[int, Iterator[tuple[int, list[Any]]]]] = {}

@@ -17,7 +17,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import SYSTEM, Actor
-from app.auth.permissions import require_may_start
 from app.db.base import utcnow
 from app.db.models import (
     BufferedMessage,
@@ -29,6 +28,7 @@ from app.db.models import (
 )
 from app.engine import runner
 from app.errors import Conflict, InvalidInput, NotFound
+from app.services import message_access
 from app.services.context import AppContext
 from app.services.instances import advance, start_in_session
 from app.services.recording import add_event
@@ -61,6 +61,8 @@ def correlate_message(ctx: AppContext, *, actor: Actor, name: str, business_key:
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     check_text(business_key, "business_key")
     correlation = dict(correlation or {})
+    if buffer:
+        message_access.require_may_buffer(actor, name)
     with ctx.db.transaction() as session:
         result = CorrelationResult()
         result.deliveries = correlate_in_session(ctx, session, actor=actor, name=name, business_key=business_key,
@@ -68,7 +70,8 @@ def correlate_message(ctx: AppContext, *, actor: Actor, name: str, business_key:
         if result.deliveries:
             return result
         if not buffer:
-            raise NotFound(_no_receiver(session, name, business_key, correlation))
+            raise NotFound(_no_receiver(session, name, business_key, correlation,
+                                        hint=message_access.trusted_sender(actor)))
         message = BufferedMessage(message_name=name, business_key=business_key, correlation=correlation,
                                   variables=variables, created_at=utcnow(),
                                   expires_at=utcnow() + timedelta(seconds=ctx.settings.message_buffer_seconds))
@@ -84,6 +87,8 @@ def correlate_in_session(ctx: AppContext, session: Session, *, actor: Actor, nam
                          check_start_permission: bool = True) -> list[Delivery]:
     waiting = _waiting_instances(session, name, business_key, correlation,
                                  exclude=sender.id if sender is not None else None)
+    if sender is None:  # from outside: only what the actor may send to (a thrown message is the model's)
+        waiting = message_access.permitted_receivers(ctx, session, actor, name, waiting)
     if waiting:
         if len(waiting) > 1 and not deliver_all:
             raise Conflict(f"{len(waiting)} instances wait for message {name!r}"
@@ -142,7 +147,7 @@ def _start(ctx: AppContext, session: Session, sub: MessageSubscription, *, name:
     if definition is None:
         raise NotFound(f"process definition {sub.definition_id} not found")
     if check_permission:
-        require_may_start(actor, definition)
+        message_access.require_may_start_by_message(ctx, session, actor, name, definition)
     instance = start_in_session(ctx, session, definition, actor=actor, business_key=business_key,
                                 variables=variables, start_event=sub.element_id, correlations=correlation,
                                 event_data={"message": name},
@@ -169,12 +174,14 @@ def _criteria(business_key: str | None, correlation: dict[str, Any]) -> str:
     return (" with " + " and ".join(parts)) if parts else ""
 
 
-def _no_receiver(session: Session, name: str, business_key: str | None, correlation: dict[str, Any]) -> str:
+def _no_receiver(session: Session, name: str, business_key: str | None, correlation: dict[str, Any],
+                 *, hint: bool) -> str:
+    """Why nobody got it; the count of other waiting instances only for senders who may send to any."""
     others = session.scalars(select(MessageSubscription.instance_id).where(
         MessageSubscription.message_name == name, MessageSubscription.instance_id.is_not(None)).limit(100)).all()
     text = (f"no process instance waits for message {name!r}{_criteria(business_key, correlation)}, "
             f"and no deployed process starts with it")
-    if others:
+    if others and hint:
         text += (f" ({len(set(others))} instance(s) wait for {name!r} with other business keys or correlation "
                  f"values)")
     return text + "; send buffer=true to keep the message until a receiver appears"

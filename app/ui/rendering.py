@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.auth.actor import Actor
 from app.auth.sessions import is_https
-from app.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, VoronkaError
+from app.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, Unavailable, VoronkaError
 from app.ui import i18n, regulation_labels
 from app.ui.security import UI_PREFIX, csrf_token, safe_next, set_csrf_cookie
 
@@ -98,6 +98,7 @@ ERROR_TITLES = [
     (Forbidden, 403, i18n.N_("Not allowed")),
     (Conflict, 409, i18n.N_("Changed meanwhile")),
     (InvalidInput, 400, i18n.N_("Cannot do that")),
+    (Unavailable, 503, i18n.N_("Temporarily unavailable")),
 ]
 
 
@@ -123,10 +124,13 @@ class PageRoute(APIRoute):
                     if isinstance(exc, cls):
                         status, title = code, text
                         break
+                headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
                 if request.url.path.endswith(".json"):
-                    return JSONResponse({"detail": exc.detail}, status_code=status)
-                return render(request, "error.html", status_code=status, title=title, detail=exc.detail,
+                    return JSONResponse({"detail": exc.detail}, status_code=status, headers=headers)
+                page = render(request, "error.html", status_code=status, title=title, detail=exc.detail,
                               actor=getattr(request.state, "actor", None))
+                page.headers.update(headers or {})
+                return page
             finally:
                 await request.close()  # forms parsed by our dependencies hold spooled upload files
 

@@ -7,14 +7,14 @@ import logging
 import traceback
 from typing import Literal
 
-from app.errors import Conflict
+from app.errors import Conflict, Unavailable
 from app.services import jobs
 from app.services.context import AppContext
 from app.services.jobs import TIMER_KINDS, ClaimedJob
 
 log = logging.getLogger(__name__)
 
-Result = Literal["fired", "skipped", "conflict", "error"]
+Result = Literal["fired", "skipped", "conflict", "unavailable", "error"]
 
 
 def handle(ctx: AppContext, job: ClaimedJob, *, owner: str) -> Result:
@@ -29,6 +29,11 @@ def handle(ctx: AppContext, job: ClaimedJob, *, owner: str) -> Result:
         log.info("job %s lost a race (%s); released for another try", job.id, exc.detail)
         _quietly(lambda: jobs.release_jobs(ctx, job_ids=[job.id], owner=owner))
         return "conflict"
+    except Unavailable as exc:
+        # The database is away: not the job's fault, so no attempt is used up; its lock expires if it stays away.
+        log.warning("job %s not run: %s", job.id, exc.detail)
+        _quietly(lambda: jobs.release_jobs(ctx, job_ids=[job.id], owner=owner))
+        return "unavailable"
     except Exception as exc:
         log.exception("job %s (%s) failed", job.id, job.kind)
         details = traceback.format_exc()

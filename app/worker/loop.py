@@ -18,7 +18,12 @@ import time
 from collections import Counter
 
 from app.db.base import utcnow
+<<<<<<< HEAD
 from app.services import jobs, lead_import_jobs, migrations
+=======
+from app.errors import Unavailable
+from app.services import jobs, migrations
+>>>>>>> main
 from app.services.context import AppContext
 from app.worker import handlers, recovery
 
@@ -56,7 +61,8 @@ class Worker:
         for index, job in enumerate(claimed):
             if self.stopping:
                 rest = [j.id for j in claimed[index:]]
-                jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                released = jobs.release_jobs(self.ctx, job_ids=rest, owner=self.worker_id)
+                log.info("worker %s stopping: released %d claimed job(s)", self.worker_id, released)
                 break
             self.counts[handlers.handle(self.ctx, job, owner=self.worker_id)] += 1
         if self.stopping:
@@ -85,7 +91,11 @@ class Worker:
             try:
                 self._maybe_recover()
                 claimed = self.run_once()
-            except Exception:  # the database is unreachable, say: wait and try again
+            except Unavailable as exc:  # the database is away: wait and try again, quietly
+                log.warning("worker %s: %s", self.worker_id, exc.detail)
+                self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
+                continue
+            except Exception:
                 log.exception("worker %s: claiming jobs failed", self.worker_id)
                 self.stop_event.wait(self.ctx.settings.worker_poll_seconds)
                 continue

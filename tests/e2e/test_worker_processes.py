@@ -29,7 +29,7 @@ from app.settings import Settings
 from tests.conftest import POSTGRES_URL, create_postgres_schema, drop_postgres_schema, postgres_schema_url
 from tests.factories import timer_at
 
-pytestmark = [pytest.mark.e2e,
+pytestmark = [pytest.mark.e2e, pytest.mark.fault,
               pytest.mark.skipif(not POSTGRES_URL, reason="needs VORONKA_TEST_POSTGRES_URL (PostgreSQL)")]
 
 ROOT = Path(__file__).resolve().parents[2]
