@@ -53,7 +53,6 @@ class Settings(BaseSettings):
     message_buffer_seconds: float = Field(default=86400.0, gt=0, description="How long a buffered message "
                                           "waits for a receiver.")
 
-<<<<<<< HEAD
     files_dir: Path = Field(default=DEFAULT_VAR_DIR / "files", description="Where deal documents and imported "
                             "lead files are kept, named by their sha256 (unless an S3 bucket is configured).")
     s3_bucket: str | None = Field(default=None, description="Keep files in this S3-compatible bucket instead "
@@ -80,7 +79,6 @@ class Settings(BaseSettings):
                                   "one that ended within this many days, with the same phone, e-mail, INN or "
                                   "company.")
     lead_rate_per_minute: int = Field(default=60, ge=1, description="Leads one API key may post per minute.")
-=======
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a new database "
                                               "connection (PostgreSQL) before the request gets a 503.")
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a free pooled "
@@ -91,7 +89,6 @@ class Settings(BaseSettings):
                                            "(PostgreSQL lock_timeout, SQLite busy timeout) before a 503.")
     shutdown_seconds: float = Field(default=20.0, ge=0, description="On SIGTERM, how long in-flight requests may "
                                     "run on before they are cut off.")
->>>>>>> main
 
     bpmn_dir: Path = Field(default=Path("bpmn"), description="Models deployed by `voronka deploy`/`make run`.")
     log_json: bool = Field(default=False, description="One JSON object per log line (production).")

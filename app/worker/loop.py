@@ -18,12 +18,8 @@ import time
 from collections import Counter
 
 from app.db.base import utcnow
-<<<<<<< HEAD
-from app.services import jobs, lead_import_jobs, migrations
-=======
 from app.errors import Unavailable
-from app.services import jobs, migrations
->>>>>>> main
+from app.services import jobs, lead_import_jobs, migrations
 from app.services.context import AppContext
 from app.worker import handlers, recovery
 

@@ -43,8 +43,9 @@ def lead_rows(count: int, *, duplicate_every: int = 10, invalid_every: int = 20,
             plan.invalid += 1
             plan.invalid_rows.append(row_number)
         else:
-            plan.rows.append([f"ООО \"Клиент {n}\"", inn_for(n), f"Иван {n}", f"+7 916 {n // 10000:03d}-{n % 10000:04d}",
-                              f"lead{n}@example.ru", "Средний бизнес", ""])
+            phone = f"+7 916 {n // 10000:03d}-{n % 10000:04d}"
+            plan.rows.append([f"ООО \"Клиент {n}\"", inn_for(n), f"Иван {n}", phone, f"lead{n}@example.ru",
+                              "Средний бизнес", ""])
             plan.valid += 1
     return plan
 
