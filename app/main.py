@@ -25,6 +25,7 @@ from app.api.routes import (
     instances,
     jobs,
     lead_imports,
+    leads,
     messages,
     metrics,
     migrations,
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
                    incidents.router, analytics.router, migrations.router, documents.router,
-                   lead_imports.router):
+                   lead_imports.router, leads.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
     mount_ui(app)

@@ -6,6 +6,8 @@ Hunters and the head of sales import (admins too). An import is seen by who star
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,7 @@ from app.db.models import ImportState, LeadImport, LeadImportRow, ProcessDefinit
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from app.services.context import AppContext
 from app.services.deployments import find_definition
+from app.services.file_types import safe_name
 from app.services.lead_files import count_rows, kind_of, open_table
 from app.services.lead_messages import describe
 from app.services.lead_rules import propose_mapping
@@ -40,6 +43,7 @@ class Preview:
     rows: list[dict[str, Any]]
     total: int
     fields: list[dict[str, Any]]
+    file_token: str | None = None  # with keep=True: hands the stored file to create_import (pages' two steps)
 
 
 @dataclass
@@ -61,7 +65,7 @@ def lead_form(definition: ProcessDefinition) -> list[dict[str, Any]]:
 
 
 def preview_import(ctx: AppContext, *, actor: Actor, definition_key: str, source: BinaryIO,
-                   filename: str | None) -> Preview:
+                   filename: str | None, keep: bool = False) -> Preview:
     require_may_import(actor)
     with ctx.db.read() as session:
         definition = find_definition(session, key=definition_key)
@@ -73,10 +77,14 @@ def preview_import(ctx: AppContext, *, actor: Actor, definition_key: str, source
         table = open_table(spooled.path, kind)
         rows = [dict(zip(headers, _texts(cells), strict=False)) | {"_row": number}
                 for number, cells in islice(table.rows, PREVIEW_ROWS)]
+        token = None
+        if keep:
+            ctx.blobs.put_file(spooled.path, spooled.sha256)
+            token = _sign(ctx, actor, f"{spooled.sha256}:{kind}:{safe_name(filename)}")
     finally:
         spooled.discard()
     form = lead_form(definition)
-    return Preview(headers, propose_mapping(headers, form), rows, total, form)
+    return Preview(headers, propose_mapping(headers, form), rows, total, form, token)
 
 
 def create_import(ctx: AppContext, *, actor: Actor, definition_key: str, source: BinaryIO, filename: str | None,
@@ -84,34 +92,55 @@ def create_import(ctx: AppContext, *, actor: Actor, definition_key: str, source:
                   group: str = "hunter", lead_source: str | None = None) -> LeadImport:
     """Check the file and the choices, keep the file (content-addressed) and queue the import."""
     require_may_import(actor)
-    _choice("on_duplicate", on_duplicate, ON_DUPLICATE)
-    _choice("assignment", assignment, ASSIGNMENT)
     spooled = _spool(ctx, source)
     try:
-        kind = kind_of(filename, spooled.head)
-        headers, total = count_rows(spooled.path, kind)
-        if total > ctx.settings.max_import_rows:
-            raise InvalidInput(f"the file has {total} rows; one import takes at most {ctx.settings.max_import_rows}")
-        with ctx.db.transaction() as session:
-            definition = find_definition(session, key=definition_key)
-            require_may_start(actor, definition)
-            form = lead_form(definition)
-            mapping = _checked_mapping(mapping if mapping is not None else propose_mapping(headers, form),
-                                       headers, form)
-            defaults = _defaults(form, mapping, lead_source)
-            job = LeadImport(
-                definition_id=definition.id, definition_key=definition.key, file_name=(filename or "leads")[:255],
-                file_sha256=spooled.sha256, file_kind=kind, mapping=mapping, total=total, created_by=actor.username,
-                options={"on_duplicate": on_duplicate, "assignment": assignment, "group": group,
-                         "defaults": defaults, "headers": headers},
-                state=ImportState.QUEUED if total else ImportState.COMPLETED, created_at=utcnow(),
-                finished_at=None if total else utcnow())
-            session.add(job)
-            session.flush()
-            ctx.blobs.put_file(spooled.path, spooled.sha256)
-            return job
+        return _queue(ctx, actor, spooled, kind_of(filename, spooled.head), filename, definition_key, mapping,
+                      {"on_duplicate": on_duplicate, "assignment": assignment, "group": group}, lead_source)
     finally:
         spooled.discard()
+
+
+def create_import_from_preview(ctx: AppContext, *, actor: Actor, file_token: str, definition_key: str,
+                               mapping: dict[str, str], on_duplicate: str = "skip", assignment: str = "importer",
+                               group: str = "hunter", lead_source: str | None = None) -> LeadImport:
+    """The pages' second step: the file kept by `preview_import(keep=True)`, named by its signed token."""
+    require_may_import(actor)
+    sha256, kind, filename = _verified(ctx, actor, file_token).split(":", 2)
+    spooled = SpooledUpload(io.BytesIO(ctx.blobs.read(sha256)), limit=ctx.settings.max_import_bytes,
+                            spool_dir=spool_dir(ctx.settings))
+    try:
+        return _queue(ctx, actor, spooled, kind, filename, definition_key, mapping,
+                      {"on_duplicate": on_duplicate, "assignment": assignment, "group": group}, lead_source)
+    finally:
+        spooled.discard()
+
+
+def _queue(ctx: AppContext, actor: Actor, spooled: SpooledUpload, kind: str, filename: str | None,
+           definition_key: str, mapping: dict[str, str] | None, choices: dict[str, str],
+           lead_source: str | None) -> LeadImport:
+    """Check the file and the choices, keep the file (content-addressed) and queue the import."""
+    _choice("on_duplicate", choices["on_duplicate"], ON_DUPLICATE)
+    _choice("assignment", choices["assignment"], ASSIGNMENT)
+    headers, total = count_rows(spooled.path, kind)
+    if total > ctx.settings.max_import_rows:
+        raise InvalidInput(f"the file has {total} rows; one import takes at most {ctx.settings.max_import_rows}")
+    with ctx.db.transaction() as session:
+        definition = find_definition(session, key=definition_key)
+        require_may_start(actor, definition)
+        form = lead_form(definition)
+        mapping = _checked_mapping(mapping if mapping is not None else propose_mapping(headers, form),
+                                   headers, form)
+        defaults = _defaults(form, mapping, lead_source)
+        job = LeadImport(
+            definition_id=definition.id, definition_key=definition.key, file_name=(filename or "leads")[:255],
+            file_sha256=spooled.sha256, file_kind=kind, mapping=mapping, total=total, created_by=actor.username,
+            options={**choices, "defaults": defaults, "headers": headers},
+            state=ImportState.QUEUED if total else ImportState.COMPLETED, created_at=utcnow(),
+            finished_at=None if total else utcnow())
+        session.add(job)
+        session.flush()
+        ctx.blobs.put_file(spooled.path, spooled.sha256)
+        return job
 
 
 def get_progress(ctx: AppContext, *, actor: Actor, import_id: str) -> Progress:
@@ -177,6 +206,20 @@ def _pace(job: LeadImport) -> tuple[float | None, float | None]:
     rate = job.done / seconds
     left = job.total - job.done if job.state in (ImportState.QUEUED, ImportState.RUNNING) else 0
     return round(rate, 1), round(left / rate, 1)
+
+
+def _sign(ctx: AppContext, actor: Actor, text: str) -> str:
+    """Only who previewed the file may import it by this token (file hashes are not secrets)."""
+    mac = hmac.new((ctx.signing_secret or "").encode(), f"{actor.username}\n{text}".encode(), hashlib.sha256)
+    return f"{text}:{mac.hexdigest()}"
+
+
+def _verified(ctx: AppContext, actor: Actor, token: str) -> str:
+    text, _, mac = token.rpartition(":")
+    if not text or not hmac.compare_digest(_sign(ctx, actor, text).encode(), token.encode()):
+        raise InvalidInput("the uploaded file is no longer known: upload it again",
+                           problems=[Problem("bad file token", field="file_token")])
+    return text
 
 
 def _spool(ctx: AppContext, source: BinaryIO) -> SpooledUpload:
