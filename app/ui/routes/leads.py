@@ -17,7 +17,7 @@ from app.ui.rendering import PageRoute, redirect, render, translate
 from app.ui.security import UI_PREFIX
 
 router = APIRouter(route_class=PageRoute)
-IMPORT_STATES = {"queued": N_("waiting for the worker"), "running": N_("importing"), "completed": N_("done"),
+IMPORT_STATES = {"queued": N_("waiting for the worker"), "running": N_("importing"), "completed": N_("import finished"),
                  "cancelled": N_("cancelled"), "failed": N_("failed")}
 
 
