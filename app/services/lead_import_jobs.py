@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.db.base import utcnow
-from app.db.models import ImportState, LeadImport, LeadImportRow, ProcessDefinition, RowOutcome
+from app.db.models import ImportState, LeadImport, LeadImportRow, ProcessDefinition, ProcessInstance, RowOutcome
 from app.errors import VoronkaError
 from app.services.context import AppContext
 from app.services.lead_dedupe import find_matches, first_match
@@ -144,12 +144,15 @@ class _Batch:
             select(LeadImportRow.instance_id, LeadImportRow.row).where(
                 LeadImportRow.import_id == job.id, LeadImportRow.outcome == RowOutcome.IMPORTED))}
         self.members: list[str] | None = None
+        self.names: dict[str, str | None] = {}
 
     def take(self, batch: list[tuple[int, list[Any]]]) -> None:
         leads = [(number, cells, self._lead(cells)) for number, cells in batch]
         matches = find_matches(self.session, definition_key=self.job.definition_key,
                                keys=[k for _, _, lead in leads if not lead.problems for k in lead.keys],
                                window_days=self.ctx.settings.lead_dedupe_days)
+        self.names = dict(self.session.execute(select(ProcessInstance.id, ProcessInstance.business_key).where(
+            ProcessInstance.id.in_(set(matches.values()) - set(self.rows_of)))).all()) if matches else {}
         for number, cells, lead in leads:
             outcome, instance_id, why = self._one(number, lead, matches)
             self.job.done += 1
@@ -202,11 +205,8 @@ class _Batch:
     def _duplicate_reason(self, number: int, kind: str, deal_id: str) -> str:
         if deal_id in self.rows_of:
             return reason("duplicate_row", row=number, kind=kind, other=self.rows_of[deal_id], deal_id=deal_id)
-        from app.db.models import ProcessInstance
-
-        deal = self.session.get(ProcessInstance, deal_id)
         return reason("duplicate_deal", row=number, kind=kind, deal_id=deal_id,
-                      deal=(deal.business_key if deal else None) or deal_id, link=f"/ui/deals/{deal_id}")
+                      deal=self.names.get(deal_id) or deal_id, link=f"/ui/deals/{deal_id}")
 
     def _assignee(self) -> str | None:
         assignment = self.job.options.get("assignment", "importer")
