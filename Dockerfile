@@ -30,10 +30,13 @@ WORKDIR /app
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY bpmn ./bpmn
-USER voronka
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8000
+# `docker stop` sends SIGTERM: uvicorn stops accepting, finishes in-flight requests (VORONKA_SHUTDOWN_SECONDS),
+# then the embedded worker gives back the jobs it had claimed.
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["voronka"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--migrate"]

@@ -8,11 +8,14 @@ body. A connection lost during COMMIT is never retried: the change may have been
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import attempts
+
+log = logging.getLogger(__name__)
 
 
 class RetryLostConnection:
@@ -34,6 +37,8 @@ class RetryLostConnection:
         original = dict(scope)  # routing writes into the scope; the outer middleware reads the route from it
         if await self._attempt(scope, recording_receive, send, may_retry=True):
             return
+        log.warning("the database connection was lost before anything was committed: running %s %s again",
+                    scope["method"], scope["path"])
         scope.clear()
         scope.update(original)
         replay = deque(body)
@@ -46,12 +51,11 @@ class RetryLostConnection:
     async def _attempt(self, scope: Scope, receive: Receive, send: Send, *, may_retry: bool) -> bool:
         """Run the app; False when its answer was a retryable 503 that was held back (nothing was sent)."""
         discarding = False
-        with attempts.attempt() as attempt:
+        with attempts.attempt(may_retry=may_retry) as attempt:
 
             async def guarded_send(message: Message) -> None:
                 nonlocal discarding
-                if message["type"] == "http.response.start" and message["status"] == 503 and may_retry \
-                        and attempt.retry_wanted:
+                if message["type"] == "http.response.start" and message["status"] == 503 and attempt.retry_wanted:
                     discarding = True
                 if not discarding:
                     await send(message)

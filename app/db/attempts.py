@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Attempt:
+    may_retry: bool = True  # False for the retry itself: a request runs at most twice
     commits: int = 0
     retry_wanted: bool = False
 
@@ -23,8 +24,8 @@ _current: ContextVar[Attempt | None] = ContextVar("voronka_db_attempt", default=
 
 
 @contextmanager
-def attempt() -> Iterator[Attempt]:
-    current = Attempt()
+def attempt(*, may_retry: bool = True) -> Iterator[Attempt]:
+    current = Attempt(may_retry=may_retry)
     token = _current.set(current)
     try:
         yield current
@@ -42,7 +43,7 @@ def ask_for_retry() -> bool:
     """A connection dropped before this transaction committed: may the whole request run once more? Only when
     it is inside an attempt that has committed nothing yet."""
     current = _current.get()
-    if current is None or current.commits:
+    if current is None or current.commits or not current.may_retry:
         return False
     current.retry_wanted = True
     return True

@@ -33,6 +33,8 @@ ENGINE_STEP = Histogram("voronka_engine_step_seconds", "SpiffWorkflow time of on
                         "fire timers, deliver a message) including its automatic steps.", buckets=LATENCY_BUCKETS)
 INSTANCE_STARTS = Counter("voronka_instance_starts_total", "Process instances started.")
 INSTANCES_ENDED = Counter("voronka_instances_ended_total", "Process instances that ended.", ["outcome"])
+for _outcome in ("completed", "terminated", "failed"):  # exported at 0 from the start: rates, not gaps
+    INSTANCES_ENDED.labels(_outcome)
 TASK_COMPLETIONS = Counter("voronka_task_completions_total", "User tasks completed.")
 TIMERS_FIRED = Counter("voronka_timers_fired_total", "Timers fired (each once).")
 TIMER_LAG = Histogram("voronka_timer_lag_seconds", "How late a timer fired after its due time.",

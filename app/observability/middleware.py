@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics
@@ -35,20 +37,25 @@ class RequestObservability:
         info = RequestInfo(request_id=request_id_from(raw_id.decode("latin-1") if raw_id else None),
                            method=scope["method"], path=scope["path"])
         root_path = scope.get("root_path", "")
-        status = 500
+        status, answered = 500, False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, info.request_id)
             await send(message)
 
         token = set_current_request(info)
         metrics.HTTP_IN_PROGRESS.inc()
+        app = scope.get("app")
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if not answered:  # nothing sent yet: answer here, inside the request's context (id header, log id)
+                await _answer_unexpected(app, scope, receive, send_with_id, exc)
+            raise  # Starlette's outer error middleware sees the answer is out and only re-raises
         finally:
             metrics.HTTP_IN_PROGRESS.dec()
             duration = time.perf_counter() - started
@@ -60,6 +67,19 @@ class RequestObservability:
                                    "duration_ms": round(duration * 1000, 1), "route": route,
                                    "user": info.user, "client": _client(scope)})
             reset_current_request(token)
+
+
+async def _answer_unexpected(app: object, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """The application's own handler for unexpected errors (problem details, logged), which Starlette would
+    otherwise call outside this middleware: without the request id in its log line and its answer."""
+    handlers = getattr(app, "exception_handlers", {}) or {}
+    handler = handlers.get(Exception) or handlers.get(500)
+    if handler is None:
+        return
+    response = handler(Request(scope, receive), exc)
+    if inspect.isawaitable(response):
+        response = await response
+    await response(scope, receive, send)
 
 
 def route_template(scope: Scope, outer_root_path: str) -> str:

@@ -128,3 +128,24 @@ def test_json_log_lines_carry_the_request_id_route_user_status_and_duration(
     failed = [line for line in lines if line.get("request_id") == "req-bad-2"]
     assert {line["logger"] for line in failed} >= {"app.services.logins", "voronka.access"}
     assert all(line["level"] and line["time"] for line in lines)
+
+
+def boom() -> None:
+    raise RuntimeError("a bug")
+
+
+def test_an_unexpected_error_is_a_500_with_the_request_id_in_the_answer_and_the_log(
+        ctx: AppContext, json_log: io.StringIO) -> None:
+    from app.main import create_app
+
+    app = create_app(context=ctx)
+    app.add_api_route("/api/v1/boom", boom, methods=["GET"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/boom", headers={"X-Request-ID": "bug-1"})
+    assert response.status_code == 500 and response.headers["x-request-id"] == "bug-1"
+    assert response.json()["detail"] == "an unexpected error occurred; it has been logged"
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    logged = [line for line in lines if line.get("request_id") == "bug-1"]
+    assert any(line["message"] == "unhandled error" and "RuntimeError: a bug" in line["exception"]
+               for line in logged)
+    assert any(line["logger"] == "voronka.access" and line["status"] == 500 for line in logged)
