@@ -96,6 +96,7 @@ def worker(
     import signal
 
     from app.db.migrate import schema_is_current
+    from app.db.startup_lock import startup_lock
     from app.observability.logs import configure_logging
     from app.observability.setup import instrument
     from app.services.context import AppContext
@@ -105,7 +106,9 @@ def worker(
     configure_logging(json_lines=settings.log_json, level=settings.log_level)
     ctx = AppContext(settings)
     try:
-        if not schema_is_current(ctx.db.engine, settings.database_url):
+        with startup_lock(ctx.db.engine):  # a `voronka migrate` running now finishes first
+            current = schema_is_current(ctx.db.engine, settings.database_url)
+        if not current:
             typer.echo("The database schema is behind this version of Voronka. Run `voronka migrate`.", err=True)
             raise typer.Exit(code=2)
         instrument(ctx.db.engine)

@@ -20,11 +20,14 @@ from app.api.routes import (
     auth,
     definitions,
     deployments,
+    documents,
     external_tasks,
     health,
     incidents,
     instances,
     jobs,
+    lead_imports,
+    leads,
     messages,
     metrics,
     migrations,
@@ -112,7 +115,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
-                   incidents.router, analytics.router, migrations.router):
+                   incidents.router, analytics.router, migrations.router, documents.router,
+                   lead_imports.router, leads.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
     mount_ui(app)

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 import app.db.models  # noqa: F401  (registers every table)
 from app.db.base import Base
-from app.db.session import make_engine
+from app.db.session import NO_STATEMENT_LIMITS, make_engine
 from app.settings import get_settings
 
 config = context.config
@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_url())
+    engine = make_engine(_url(), NO_STATEMENT_LIMITS)  # a long migration must not be cancelled half-way
     try:
         with engine.connect() as conn:
             _run(conn)

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.camunda.dates import camunda_date, parse_camunda_date
 from app.errors import InvalidInput, Problem
+from app.services.documents import is_file_value
 from app.services.variables import readable
 
 INT32 = range(-(2**31), 2**31)
@@ -62,6 +63,10 @@ def encode_value(value: Any) -> dict[str, Any]:
         return {"type": "Double", "value": value, "valueInfo": {}}
     if isinstance(value, str):
         return {"type": "String", "value": value, "valueInfo": {}}
+    if is_file_value(value):  # a task's file field: the latest file, its bytes at .../variables/{name}/data
+        latest = value[-1]
+        return {"type": "File", "value": None,
+                "valueInfo": {"filename": latest["name"], "mimeType": latest["content_type"], "encoding": None}}
     # Camunda's Json type carries the document as text.
     return {"type": "Json", "value": json.dumps(value, ensure_ascii=False), "valueInfo": {}}
 

@@ -31,8 +31,11 @@ class Timeouts:
 
     connect: float = 5.0
     pool: float = 5.0
-    statement: float = 15.0
-    lock: float = 5.0
+    statement: float | None = 15.0  # None: no limit (migrations: a big CREATE INDEX may take minutes)
+    lock: float | None = 5.0  # None: PostgreSQL waits, SQLite waits 30 s
+
+
+NO_STATEMENT_LIMITS = Timeouts(statement=None, lock=None)
 
 
 def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
@@ -46,7 +49,8 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # SQLite's busy timeout is its lock timeout: a writer waits that long for another writer, then gets a 503.
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeouts.lock},
+    engine = create_engine(url, connect_args={"check_same_thread": False,
+                                              "timeout": 30.0 if timeouts.lock is None else timeouts.lock},
                            pool_timeout=timeouts.pool, **kwargs)
     _serialize_sqlite_writers(engine)
     return engine
@@ -54,13 +58,16 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
 
 def _set_server_timeouts(engine: Engine, timeouts: Timeouts) -> None:
     """PostgreSQL cancels a statement or a lock wait past these, so no request hangs on a locked table."""
-    statement_ms, lock_ms = int(timeouts.statement * 1000), int(timeouts.lock * 1000)
+    settings = {name: int(value * 1000) for name, value in (("statement_timeout", timeouts.statement),
+                                                             ("lock_timeout", timeouts.lock)) if value is not None}
+    if not settings:
+        return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {statement_ms}")
-            cursor.execute(f"SET lock_timeout = {lock_ms}")
+            for name, milliseconds in settings.items():
+                cursor.execute(f"SET {name} = {milliseconds}")
         dbapi_connection.commit()
 
 

@@ -28,6 +28,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.observability.metrics import engine_step
 from app.services.context import AppContext
 from app.services.deployments import find_definition
+from app.services.lead_dedupe import record_keys
 from app.services.recording import add_event, record_step
 from app.services.variables import check_text, check_variables, validate_form
 
@@ -80,6 +81,7 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     )
     session.add(instance)
     session.flush()
+    record_keys(session, instance, definition, variables)  # for duplicate-lead checks (services.lead_dedupe)
     add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
               element_id=start_event,
               data={"variables": variables, "business_key": business_key, "version": definition.version,

@@ -36,6 +36,7 @@ from app.db.models import (
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
+from app.services.documents import with_file_fields
 from app.services.instances import advance
 from app.services.recording import add_event
 from app.services.variables import check_variables, validate_form
@@ -279,6 +280,7 @@ def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
         instance = session.get(ProcessInstance, task.instance_id)
         if instance is None:
             raise NotFound(f"process instance {task.instance_id} not found")
+        variables = with_file_fields(session, task, variables)
         cleaned = validate_form(task.form, variables, current=instance.variables)
         now = utcnow()
         _write_task(session, task, state=TaskState.COMPLETED, completed_at=now, completed_by=actor.username,

@@ -149,6 +149,9 @@ def _check_field(spec: dict[str, Any], value: Any) -> Any:
             date.fromisoformat(value[:10])
         except ValueError as exc:
             raise ValueError("must be a date as YYYY-MM-DD text") from exc
+    elif kind == "file":  # set by the server from the task's attachments (services.documents)
+        if not (isinstance(value, list) and all(isinstance(v, dict) and "document_id" in v for v in value)):
+            raise ValueError("attach files to the task instead of sending a value")
     elif kind == "enum":
         options = [o.get("id") for o in spec.get("options") or []]
         if value not in options:

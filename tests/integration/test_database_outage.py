@@ -150,3 +150,16 @@ def test_a_refused_database_is_a_quick_503_health_says_so_and_the_first_request_
         proxy.restore()
         assert client.post("/api/v1/process-instances", json={"definition_key": "deal"}).status_code == 201
         assert client.get("/health").json()["status"] == "ok"
+
+
+@needs_postgres
+def test_requests_run_under_the_configured_timeouts_and_migrations_under_none(pg_url: str) -> None:
+    from app.db.session import NO_STATEMENT_LIMITS, Timeouts, make_engine
+
+    for timeouts, expected in ((Timeouts(statement=2.0, lock=0.5), ("2s", "500ms")), (NO_STATEMENT_LIMITS, ("0", "0"))):
+        engine = make_engine(pg_url, timeouts)
+        with engine.connect() as conn:
+            shown = (conn.exec_driver_sql("SHOW statement_timeout").scalar(),
+                     conn.exec_driver_sql("SHOW lock_timeout").scalar())
+        engine.dispose()
+        assert shown == expected

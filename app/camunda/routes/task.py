@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from app.camunda.dates import parse_camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, csv, page_size, sort_key
 from app.camunda.dto import CompleteTaskIn, CountOut, TaskOut, TaskQueryIn, UserIdIn, task_out
+from app.camunda.files import file_response
 from app.camunda.variables import decode_variables, encode_value, encode_variables, form_variables
 from app.db.models import Task
 from app.errors import Conflict, NotFound
@@ -200,6 +201,13 @@ def get_variable(ctx: Context, actor: CurrentActor, task_id: str, name: str) -> 
     if name not in detail.data:
         raise NotFound(f"task variable with name {name} does not exist")
     return encode_value(detail.data[name])
+
+
+@router.get("/task/{task_id}/variables/{name}/data", summary="The bytes of a File variable visible from the task",
+            response_class=StreamingResponse)
+def get_variable_data(ctx: Context, actor: CurrentActor, task_id: str, name: str) -> StreamingResponse:
+    task = tasks.get_task(ctx, actor=actor, task_id=task_id).task
+    return file_response(ctx, actor, task.instance_id, name)
 
 
 @router.get("/task/{task_id}/identity-links", summary="Candidates and assignee of a task")
