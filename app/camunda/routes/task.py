@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
 from app.camunda.dates import parse_camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, csv, page_size, sort_key
@@ -33,7 +35,10 @@ async def query_from_params(request: Request) -> TaskQueryIn:
             params[name] = csv(params[name])
     params.pop("firstResult", None)
     params.pop("maxResults", None)
-    return TaskQueryIn.model_validate(params)
+    try:
+        return TaskQueryIn.model_validate(params)
+    except ValidationError as exc:  # a malformed boolean or number in the URL: 400 naming it, like a body
+        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 ParamQuery = Annotated[TaskQueryIn, Depends(query_from_params)]
