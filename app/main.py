@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from app.api import errors
+from app.api.cors import NoCredentialsForNullOrigin
+from app.api.gate import CredentialsFirst
 from app.api.limits import BodyLimitMiddleware
 from app.api.retry import RetryLostConnection
 from app.api.routes import (
@@ -18,11 +20,14 @@ from app.api.routes import (
     auth,
     definitions,
     deployments,
+    documents,
     external_tasks,
     health,
     incidents,
     instances,
     jobs,
+    lead_imports,
+    leads,
     messages,
     metrics,
     migrations,
@@ -110,13 +115,16 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
     for router in (auth.router, users.users, users.groups, deployments.router, definitions.router,
                    instances.router, tasks.router, messages.router, external_tasks.router, jobs.router,
-                   incidents.router, analytics.router, migrations.router):
+                   incidents.router, analytics.router, migrations.router, documents.router,
+                   lead_imports.router, leads.router):
         app.include_router(router, prefix="/api/v1")
     mount_camunda(app)
     mount_ui(app)
 
+    app.add_middleware(CredentialsFirst)  # inside CORS, so its 401/403 carry CORS headers
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(NoCredentialsForNullOrigin)
     app.add_middleware(BodyLimitMiddleware, json_limit=settings.max_payload_bytes,
                        upload_limit=settings.max_upload_bytes * settings.max_upload_files + 65536)
     app.add_middleware(RetryLostConnection)

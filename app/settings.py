@@ -53,6 +53,32 @@ class Settings(BaseSettings):
     message_buffer_seconds: float = Field(default=86400.0, gt=0, description="How long a buffered message "
                                           "waits for a receiver.")
 
+    files_dir: Path = Field(default=DEFAULT_VAR_DIR / "files", description="Where deal documents and imported "
+                            "lead files are kept, named by their sha256 (unless an S3 bucket is configured).")
+    s3_bucket: str | None = Field(default=None, description="Keep files in this S3-compatible bucket instead "
+                                  "(needs `pip install voronka[s3]`).")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, Yandex Object "
+                                        "Storage...); AWS when unset. Credentials come from the usual AWS_* "
+                                        "variables.")
+    s3_prefix: str = Field(default="voronka/", description="Key prefix of the files in the bucket.")
+    max_document_bytes: int = Field(default=20_000_000, ge=1, description="Largest document one may attach.")
+    document_types: list[str] = Field(
+        default=["application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
+                 "text/csv", "text/html", "application/zip",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                 "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+                 "application/msword", "application/vnd.ms-excel"],
+        description="Document types accepted, as sniffed from the content (not the file name).")
+    max_import_bytes: int = Field(default=30_000_000, ge=1, description="Largest lead import file (CSV/XLSX).")
+    max_import_rows: int = Field(default=100_000, ge=1, description="Most rows in one lead import.")
+    import_lock_seconds: float = Field(default=30.0, gt=0, description="A worker running an import renews its "
+                                       "lock each batch; after this long without renewal another worker resumes.")
+    lead_dedupe_days: int = Field(default=180, ge=0, description="A lead is a duplicate of a running deal, or of "
+                                  "one that ended within this many days, with the same phone, e-mail, INN or "
+                                  "company.")
+    lead_rate_per_minute: int = Field(default=60, ge=1, description="Leads one API key may post per minute.")
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a new database "
                                               "connection (PostgreSQL) before the request gets a 503.")
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, description="Longest wait for a free pooled "

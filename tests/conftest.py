@@ -93,10 +93,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     # Cheap argon2 parameters keep the suite fast; production never sets this.
     return Settings(database_url=database_url, bootstrap_admin=":".join(ADMIN), embedded_worker=False,
-                    fast_password_hashing=True, _env_file=None)
+                    fast_password_hashing=True, files_dir=tmp_path / "files", _env_file=None)
 
 
 @pytest.fixture

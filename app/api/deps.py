@@ -18,6 +18,7 @@ from app.services.context import AppContext
 from app.services.logins import ensure_signing_secret, load_actor, login_with_password
 
 TOKEN_URL = "/api/v1/auth/token"
+PRE_AUTHENTICATED = "voronka_actor"  # request.state key: the actor app.api.gate found before the body was read
 __all__ = ["Context", "CredentialCache", "CurrentActor", "Limit", "Offset", "OptionalActor", "client_address"]
 
 
@@ -99,7 +100,11 @@ def current_actor(
     _basic: Annotated[None, Security(_basic_scheme)],
     _cookie: Annotated[str | None, Security(_cookie_scheme)],
 ) -> Actor:
-    return authenticate_request(request, ctx)
+    found = getattr(request.state, PRE_AUTHENTICATED, None)
+    if found is None:
+        return authenticate_request(request, ctx)
+    note_user(found.username)  # the gate ran in a worker thread: note the user in this request's context
+    return found
 
 
 def optional_actor(request: Request, ctx: Context) -> Actor | None:
@@ -113,4 +118,6 @@ def optional_actor(request: Request, ctx: Context) -> Actor | None:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+# Past this no list has rows, and SQLite cannot take 2**63 (it was a 500).
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]

@@ -32,11 +32,16 @@ def is_candidate(actor: Actor, task: Task) -> bool:
 
 
 def may_work_task(actor: Actor, task: Task) -> bool:
-    """Claim or complete: the assignee, or while unassigned a candidate. Admins and the head of sales are not
-    candidates by rank: they reassign a task (to themselves too) and then work it as its assignee."""
+    """Claim or complete: the assignee, or while unassigned a candidate or an admin (security.md). The head
+    of sales is not a candidate by rank: they reassign a task (to themselves too) and then work it."""
     if task.assignee is not None:
         return task.assignee == actor.username
-    return actor.is_system or is_candidate(actor, task)
+    return actor.is_admin or is_candidate(actor, task)
+
+
+def lost_race_for(actor: Actor, task: Task) -> bool:
+    """Someone else holds a task this actor could have worked while it was free: a 409 (state), not a 403."""
+    return task.assignee not in (None, actor.username) and (actor.is_admin or is_candidate(actor, task))
 
 
 def may_read_task(actor: Actor, task: Task) -> bool:

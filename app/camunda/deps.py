@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from app.api.deps import Context, CurrentActor
+from app.api.deps import MAX_OFFSET, Context, CurrentActor
 from app.errors import InvalidInput
 
 __all__ = ["Context", "CurrentActor", "FirstResult", "MaxResults", "SortBy", "SortOrder", "csv", "page_size",
@@ -16,7 +16,7 @@ __all__ = ["Context", "CurrentActor", "FirstResult", "MaxResults", "SortBy", "So
 # Camunda returns every row when maxResults is absent; we cap a page so one request stays bounded.
 DEFAULT_MAX_RESULTS = 1000
 
-FirstResult = Annotated[int, Query(alias="firstResult", ge=0, description="Rows to skip.")]
+FirstResult = Annotated[int, Query(alias="firstResult", ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 MaxResults = Annotated[int | None, Query(alias="maxResults", ge=0,
                                          description=f"Page size (at most {DEFAULT_MAX_RESULTS}).")]
 SortBy = Annotated[str | None, Query(alias="sortBy")]

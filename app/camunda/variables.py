@@ -15,6 +15,8 @@ from typing import Any
 
 from app.camunda.dates import camunda_date, parse_camunda_date
 from app.errors import InvalidInput, Problem
+from app.services.documents import is_file_value
+from app.services.variables import readable
 
 INT32 = range(-(2**31), 2**31)
 _TEXT_TRUE, _TEXT_FALSE = "true", "false"
@@ -61,12 +63,16 @@ def encode_value(value: Any) -> dict[str, Any]:
         return {"type": "Double", "value": value, "valueInfo": {}}
     if isinstance(value, str):
         return {"type": "String", "value": value, "valueInfo": {}}
+    if is_file_value(value):  # a task's file field: the latest file, its bytes at .../variables/{name}/data
+        latest = value[-1]
+        return {"type": "File", "value": None,
+                "valueInfo": {"filename": latest["name"], "mimeType": latest["content_type"], "encoding": None}}
     # Camunda's Json type carries the document as text.
     return {"type": "Json", "value": json.dumps(value, ensure_ascii=False), "valueInfo": {}}
 
 
 def encode_variables(values: Mapping[str, Any], names: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    return {name: encode_value(value) for name, value in values.items() if names is None or name in names}
+    return {name: encode_value(readable(value)) for name, value in values.items() if names is None or name in names}
 
 
 def _bad(name: str, where: str, why: str) -> InvalidInput:
@@ -127,6 +133,8 @@ def _json(value: Any, _info: Mapping[str, Any]) -> Any:
             return json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"type Json needs JSON text: {exc.msg} at position {exc.pos}") from None
+        except RecursionError:  # the parser recurses; the depth limit itself is checked by the service
+            raise ValueError("the JSON document is nested far too deep") from None
     return value  # already a JSON value: accept it as the document
 
 

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import attempts
-from app.db.failures import unavailable
+from app.db.failures import sqlstate, unavailable
 from app.errors import Conflict, InvalidInput
 
 READ_ONLY_OPTION = "voronka_read_only"
 log = logging.getLogger(__name__)
+# Lost races between transactions: 409s, not outages. Lock order (services/locks.py) keeps deadlocks rare.
+CONFLICT_STATES = {"40001": "a serialization failure", "40P01": "a deadlock"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ def refused_value(exc: DataError) -> InvalidInput:
     return InvalidInput(f"the database refused a value: {reason}")
 
 
+def too_large(exc: OverflowError) -> InvalidInput:
+    """A number SQLite cannot bind (beyond 64 bits): the client's input, not our fault."""
+    return InvalidInput(f"a number in the request is too large for the database ({exc})")
+
+
 def _commit(session: Session) -> None:
     session.flush()  # a connection lost here certainly saved nothing (and may be retried); past it, maybe it did
     try:
@@ -159,12 +166,17 @@ class Database:
             outage = _outage(exc)
             if outage is not None:
                 raise outage from exc
-            if "could not serialize" in str(exc).lower():
-                raise Conflict("the database is busy with a conflicting change; retry") from exc
+            if sqlstate(exc) in CONFLICT_STATES:  # by SQLSTATE, never by the message's words
+                raise Conflict("another request changed the same data at the same time (the database "
+                               f"reported {CONFLICT_STATES[sqlstate(exc) or '']}); nothing was changed, "
+                               "retry") from exc
             raise
         except DataError as exc:
             session.rollback()
             raise refused_value(exc) from exc
+        except OverflowError as exc:
+            session.rollback()
+            raise too_large(exc) from exc
         except BaseException as exc:
             _quiet_rollback(session)
             outage = _outage(exc)
@@ -183,6 +195,8 @@ class Database:
             yield session
         except DataError as exc:
             raise refused_value(exc) from exc
+        except OverflowError as exc:
+            raise too_large(exc) from exc
         except Exception as exc:
             outage = _outage(exc)
             if outage is not None:

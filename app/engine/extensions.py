@@ -18,7 +18,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 NSMAP = {"bpmn": BPMN_MODEL_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS}
 
-FORM_FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum"})
+FORM_FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum", "file"})  # file: see docs/documents.md
 FORM_CONSTRAINTS = frozenset({"required", "readonly", "min", "max", "minlength", "maxlength"})
 
 _INTEGER = re.compile(r"[+-]?\d+")

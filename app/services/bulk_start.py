@@ -3,11 +3,10 @@ stops the others, optionally idempotent on the business key."""
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from app.errors import InvalidInput, Problem, VoronkaError
 from app.services.context import AppContext
 from app.services.deployments import find_definition
 from app.services.instances import start_in_session
+from app.services.locks import lock_names
 from app.services.variables import check_text, check_variables
 
 MAX_ITEMS = 1000
@@ -129,9 +129,4 @@ def _lock_keys(session: Session, definition_key: str, keys: list[str]) -> None:
     """PostgreSQL: two imports of the same leads at once must not both start a deal; a transaction-scoped
     advisory lock per key (taken in sorted order, so two calls never deadlock) serializes them. SQLite already
     has one writer at a time."""
-    if session.get_bind().dialect.name != "postgresql" or not keys:
-        return
-    ids = sorted({zlib.crc32(f"{definition_key}\x1f{key}".encode()) for key in keys})
-    session.execute(text("SELECT pg_advisory_xact_lock(:namespace, k) "
-                         "FROM (SELECT unnest(CAST(:ids AS int[])) AS k ORDER BY 1) AS keys"),
-                    {"namespace": 0x766F726B, "ids": [i - 2**31 for i in ids]})
+    lock_names(session, definition_key, keys)

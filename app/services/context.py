@@ -17,6 +17,7 @@ from app.engine.script_engine import SafeScriptEngine
 from app.engine.serializer import load_spec
 from app.errors import NotFound
 from app.settings import Settings
+from app.storage import BlobStore, make_store
 
 
 @dataclass
@@ -64,6 +65,14 @@ class AppContext:
         # The JWT signing secret: from settings, or generated once and shared through the database
         # (set by services.logins.ensure_signing_secret at startup).
         self.signing_secret: str | None = settings.secret_key
+        self._blobs: BlobStore | None = None
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where documents and imported files are kept (made on first use: an S3 client is not free)."""
+        if self._blobs is None:
+            self._blobs = make_store(self.settings)
+        return self._blobs
 
     def close(self) -> None:
         self.db.dispose()

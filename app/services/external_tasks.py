@@ -34,6 +34,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, UncaughtBpmn
 from app.services.context import AppContext
 from app.services.instances import advance
 from app.services.jobs import MAX_ERROR_CHARS, fail_job, resolve_job_incidents
+from app.services.locks import lock_job_after_instance
 from app.services.recording import add_event
 from app.services.variables import check_variables
 
@@ -195,8 +196,9 @@ def _view(job: Job, instance: ProcessInstance, *, variables: dict[str, Any] | No
 
 
 def _held_job(session: Session, task_id: str, worker_id: str, now: datetime) -> Job:
-    """The job, locked (row lock) and checked to be held by `worker_id` with a lock that has not expired."""
-    job = session.scalar(select(Job).where(Job.id == task_id, Job.kind == JobKind.EXTERNAL).with_for_update())
+    """The job, locked (after its instance: locks.py) and checked to be held by `worker_id` with a lock that
+    has not expired."""
+    job = lock_job_after_instance(session, select(Job).where(Job.id == task_id, Job.kind == JobKind.EXTERNAL))
     if job is None:
         raise NotFound(f"external task {task_id} not found: it was completed, its activity was cancelled, "
                        f"or it never existed")

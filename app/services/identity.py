@@ -105,7 +105,7 @@ def update_user(ctx: AppContext, *, actor: Actor, username: str, display_name: A
     """Change a user's details, groups (the full new list) or active flag; KEEP leaves a field alone."""
     require_admin(actor)
     with ctx.db.transaction() as session:
-        user = _user(session, username)
+        user = _user(session, username, lock=True)
         if display_name is not KEEP:
             user.display_name = display_name or username
         if email is not KEEP:
@@ -136,7 +136,7 @@ def set_password(ctx: AppContext, *, actor: Actor, username: str, password: str)
     require_admin(actor)
     password_hash = _new_password_hash(ctx, password)
     with ctx.db.transaction() as session:
-        user = _user(session, username)
+        user = _user(session, username, lock=True)
         user.password_hash = password_hash
         user.token_epoch += 1
 
@@ -147,7 +147,7 @@ def change_own_password(ctx: AppContext, *, actor: Actor, current_password: str,
     login_with_password(ctx, username=actor.username, password=current_password, address=address)
     password_hash = _new_password_hash(ctx, new_password)
     with ctx.db.transaction() as session:
-        user = _user(session, actor.username)
+        user = _user(session, actor.username, lock=True)
         user.password_hash = password_hash
         user.token_epoch += 1
 
@@ -233,7 +233,7 @@ def add_member(ctx: AppContext, *, actor: Actor, group_id: str, username: str) -
     require_admin(actor)
     with ctx.db.transaction() as session:
         group = _group(session, group_id)
-        user = _user(session, username)
+        user = _user(session, username, lock=True)
         if group not in user.groups:
             user.groups.append(group)
         session.flush()
@@ -245,7 +245,7 @@ def remove_member(ctx: AppContext, *, actor: Actor, group_id: str, username: str
     require_admin(actor)
     with ctx.db.transaction() as session:
         group = _group(session, group_id)
-        user = _user(session, username)
+        user = _user(session, username, lock=True)
         if group in user.groups:
             if group_id == ADMIN:
                 _require_another_admin(session, user)
@@ -286,8 +286,10 @@ def _new_password_hash(ctx: AppContext, password: str) -> str:
     return ctx.passwords.hash(password)
 
 
-def _user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+def _user(session: Session, username: str, *, lock: bool = False) -> User:
+    """`lock`: before a read-modify-write (token epoch, groups), so concurrent changes queue, not overwrite."""
+    query = select(User).where(User.username == username)
+    user = session.scalar(query.with_for_update() if lock else query)
     if user is None:
         raise NotFound(f"user {username!r} not found")
     return user
@@ -312,7 +314,9 @@ def _existing_groups(session: Session, names: Iterable[str]) -> list[Group]:
 
 
 def _require_another_admin(session: Session, user: User) -> None:
-    """Never leave the server without an active admin."""
+    """Never leave the server without an active admin. Removals of admins queue on the admin group's row, so
+    two admins demoting each other at once cannot both succeed."""
+    session.scalar(select(Group.id).where(Group.id == ADMIN).with_for_update())
     others = session.scalar(
         select(func.count()).select_from(User)
         .where(User.is_active.is_(True), User.id != user.id, User.groups.any(Group.id == ADMIN))

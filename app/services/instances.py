@@ -28,6 +28,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.observability.metrics import engine_step
 from app.services.context import AppContext
 from app.services.deployments import find_definition
+from app.services.lead_dedupe import record_keys
 from app.services.recording import add_event, record_step
 from app.services.variables import check_text, check_variables, validate_form
 
@@ -80,6 +81,7 @@ def start_in_session(ctx: AppContext, session: Session, definition: ProcessDefin
     )
     session.add(instance)
     session.flush()
+    record_keys(session, instance, definition, variables)  # for duplicate-lead checks (services.lead_dedupe)
     add_event(session, instance, EventKind.INSTANCE_STARTED, actor=actor, at=now,
               element_id=start_event,
               data={"variables": variables, "business_key": business_key, "version": definition.version,
@@ -118,9 +120,10 @@ def get_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instance
         return _view(session, readable_instance(session, actor, instance_id), actor)
 
 
-def readable_instance(session: Session, actor: Actor, instance_id: str) -> ProcessInstance:
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id,
-                                                            visible_instances_clause(actor)))
+def readable_instance(session: Session, actor: Actor, instance_id: str, *, lock: bool = False) -> ProcessInstance:
+    """`lock`: take the instance row first (services/locks.py) before changing it or its tasks."""
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id, visible_instances_clause(actor))
+    instance = session.scalar(query.with_for_update(of=ProcessInstance) if lock else query)
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance
@@ -170,7 +173,7 @@ def list_instances(ctx: AppContext, *, actor: Actor, definition_key: str | None 
 def terminate_instance(ctx: AppContext, *, actor: Actor, instance_id: str,
                        reason: str | None = None) -> InstanceView:
     with ctx.db.transaction() as session:
-        instance = readable_instance(session, actor, instance_id)
+        instance = readable_instance(session, actor, instance_id, lock=True)
         if not (actor.sees_all_work or instance.started_by == actor.username):
             raise Forbidden("only who started the instance, the head of sales or an admin may terminate it")
         advance(ctx, session, instance, runner.cancel(), actor=actor)
@@ -193,7 +196,7 @@ def retry_instance(ctx: AppContext, *, actor: Actor, instance_id: str) -> Instan
     from app.services.jobs import reset_job_for_retry
 
     with ctx.db.transaction() as session:
-        instance = readable_instance(session, actor, instance_id)
+        instance = readable_instance(session, actor, instance_id, lock=True)
         if instance.status != InstanceStatus.FAILED:
             raise Conflict(f"instance {instance_id} has no open incident (status {instance.status})")
         now = utcnow()

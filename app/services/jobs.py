@@ -32,6 +32,7 @@ from app.db.models import (
 from app.engine import runner
 from app.errors import Conflict, InvalidInput, NotFound
 from app.services.context import AppContext
+from app.services.locks import lock_job_after_instance
 from app.services.recording import add_event, has_open_incidents
 
 TIMER_KINDS = (JobKind.TIMER, JobKind.START_TIMER)
@@ -85,7 +86,7 @@ def next_due_at(ctx: AppContext) -> datetime | None:
 def fire_timer_job(ctx: AppContext, *, job_id: str, owner: str) -> Outcome:
     """Fire one claimed timer job in one transaction; "skipped" when it is gone or no longer ours."""
     with ctx.db.transaction() as session:
-        job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+        job = lock_job_after_instance(session, select(Job).where(Job.id == job_id))
         if job is None or job.state != JobState.LOCKED or job.lock_owner != owner:
             return "skipped"
         if job.kind == JobKind.START_TIMER:

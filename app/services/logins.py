@@ -18,6 +18,7 @@ from app.db.base import utcnow
 from app.db.models import LoginFailure, ServerSetting, User, membership
 from app.errors import NotAuthenticated, RateLimited
 from app.services.context import AppContext
+from app.services.locks import lock_names
 
 log = logging.getLogger(__name__)
 SIGNING_SECRET_KEY = "jwt_signing_secret"
@@ -43,59 +44,80 @@ def ensure_signing_secret(ctx: AppContext) -> str:
     return value
 
 
+# Guesses at one user from many addresses (distributed guessing) are bounded too, but this much higher: one
+# attacker's address is stopped after login_max_failures, long before it could lock the user out.
+USER_FAILURE_FACTOR = 10
+
+
 @dataclass(frozen=True)
 class _Candidate:
     password_hash: str | None
     is_active: bool
     actor: Actor | None
     clear_failures: bool
+    attempt_id: str
 
 
 def login_with_password(ctx: AppContext, *, username: str, password: str, address: str) -> Actor:
     """Check a user name and password (token endpoint, HTTP Basic, UI sign-in).
 
-    Refused with RateLimited once the user or the address has too many recent failures (before the
-    password is even checked); NotAuthenticated for a wrong password, an unknown or a deactivated user."""
+    Refused with RateLimited once the address, or the user from every address together, has too many recent
+    failures (before the password is even checked); NotAuthenticated for a wrong password, an unknown or a
+    deactivated user. Atomic: each attempt is recorded as a failure before its password is checked (and
+    removed when right), under a lock on the user name and the address, so parallel guesses count too."""
     now = utcnow()
     address = (address or "unknown")[:64]
-    with ctx.db.read() as session:
-        clear = _check_rate(ctx, session, username=username, address=address, now=now)
-        user = session.scalar(select(User).where(User.username == username))
-        candidate = _Candidate(
-            user.password_hash if user else None, bool(user and user.is_active),
-            Actor(user.username, frozenset(user.group_ids), token_epoch=user.token_epoch) if user else None,
-            clear,
-        )
+    candidate = _begin_attempt(ctx, username=username, address=address, now=now)
     # argon2 runs outside any transaction: it is slow on purpose and must not hold a lock.
     if not ctx.passwords.verify(candidate.password_hash, password) or not candidate.is_active:
-        _record_failure(ctx, username=username, address=address, now=now)
         log.info("sign-in failed", extra={"username": username, "address": address})
-        raise NotAuthenticated(WRONG_CREDENTIALS)
+        raise NotAuthenticated(WRONG_CREDENTIALS)  # the attempt stays recorded as a failure
     assert candidate.actor is not None and candidate.password_hash is not None
     rehash = ctx.passwords.needs_rehash(candidate.password_hash)
-    if candidate.clear_failures or rehash:
-        with ctx.db.transaction() as session:
+    with ctx.db.transaction() as session:
+        session.execute(delete(LoginFailure).where(LoginFailure.id == candidate.attempt_id))
+        if candidate.clear_failures:
             # Only this user's failures from this address: an attacker's failures on other accounts from
             # the same address, or on this account from elsewhere, keep counting.
             session.execute(delete(LoginFailure).where(LoginFailure.username == username,
                                                        LoginFailure.address == address))
-            if rehash:
-                session.execute(update(User).where(User.username == username)
-                                .values(password_hash=ctx.passwords.hash(password)))
+        if rehash:
+            session.execute(update(User).where(User.username == username)
+                            .values(password_hash=ctx.passwords.hash(password)))
     return candidate.actor
 
 
+def _begin_attempt(ctx: AppContext, *, username: str, address: str, now: datetime) -> _Candidate:
+    """Check the limits and record the attempt in one transaction, serialized per user name and address."""
+    cutoff = now - timedelta(seconds=ctx.settings.login_window_seconds)
+    with ctx.db.transaction() as session:
+        lock_names(session, "login", [f"user\x1f{username}", f"address\x1f{address}"])
+        clear = _check_rate(ctx, session, username=username, address=address, now=now)
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))  # keep the table small
+        attempt = LoginFailure(username=username[:255], address=address, at=now)
+        session.add(attempt)
+        user = session.scalar(select(User).where(User.username == username))
+        session.flush()
+        return _Candidate(
+            user.password_hash if user else None, bool(user and user.is_active),
+            Actor(user.username, frozenset(user.group_ids), token_epoch=user.token_epoch) if user else None,
+            clear, attempt.id,
+        )
+
+
 def _check_rate(ctx: AppContext, session: Session, *, username: str, address: str, now: datetime) -> bool:
-    """Raise RateLimited when the user or the address is over the limit; True when this user has failures
-    from this address (to clear after a success)."""
+    """Raise RateLimited when the address, or the user from all addresses, is over the limit; True when this
+    user has failures from this address (to clear after a success)."""
     settings = ctx.settings
     since = now - timedelta(seconds=settings.login_window_seconds)
     retry_after = 0
-    for column, value in ((LoginFailure.username, username), (LoginFailure.address, address)):
+    limits = ((LoginFailure.address, address, settings.login_max_failures),
+              (LoginFailure.username, username, settings.login_max_failures * USER_FAILURE_FACTOR))
+    for column, value, limit in limits:
         count, oldest = session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)
         ).one()
-        if count >= settings.login_max_failures:
+        if count >= limit:
             oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
             wait = (oldest_at + timedelta(seconds=settings.login_window_seconds) - now).total_seconds()
             retry_after = max(retry_after, math.ceil(wait), 1)
@@ -105,13 +127,6 @@ def _check_rate(ctx: AppContext, session: Session, *, username: str, address: st
     mine = session.scalar(select(func.count()).where(LoginFailure.username == username,
                                                      LoginFailure.address == address))
     return bool(mine)
-
-
-def _record_failure(ctx: AppContext, *, username: str, address: str, now: datetime) -> None:
-    cutoff = now - timedelta(seconds=ctx.settings.login_window_seconds)
-    with ctx.db.transaction() as session:
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))  # keep the table small
-        session.add(LoginFailure(username=username[:255], address=address, at=now))
 
 
 def check_password_of(ctx: AppContext, *, actor: Actor, password: str, address: str) -> None:

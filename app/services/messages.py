@@ -32,7 +32,7 @@ from app.services import message_access
 from app.services.context import AppContext
 from app.services.instances import advance, start_in_session
 from app.services.recording import add_event
-from app.services.variables import check_text, check_variables
+from app.services.variables import check_text, check_variables, refuse_unstorable, unstorable
 
 # Instance A throws to B which throws to C ...: a chain this long is a modelling loop, not a process.
 MAX_ROUTING_DEPTH = 20
@@ -61,6 +61,7 @@ def correlate_message(ctx: AppContext, *, actor: Actor, name: str, business_key:
     variables = check_variables(variables or {}, max_bytes=ctx.settings.max_variables_bytes)
     check_text(business_key, "business_key")
     correlation = dict(correlation or {})
+    refuse_unstorable(unstorable(correlation, "correlation"))
     if buffer:
         message_access.require_may_buffer(actor, name)
     with ctx.db.transaction() as session:

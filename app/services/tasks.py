@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.actor import Actor
 from app.auth.permissions import (
     candidate_clause,
+    lost_race_for,
     may_work_task,
     require_may_reassign,
     require_task_actionable,
@@ -34,6 +36,7 @@ from app.db.models import (
 from app.engine import runner
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.context import AppContext
+from app.services.documents import with_file_fields
 from app.services.instances import advance
 from app.services.recording import add_event
 from app.services.variables import check_variables, validate_form
@@ -222,8 +225,7 @@ def claim_task(ctx: AppContext, *, actor: Actor, task_id: str) -> Task:
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
         if not may_work_task(actor, task):
             raise Forbidden(f"you are not a candidate for task {task_id}; a manager may assign it instead")
-        task.assignee = actor.username
-        task.claimed_at = utcnow()
+        _write_task(session, task, assignee=actor.username, claimed_at=utcnow())
         _task_event(session, task, EventKind.TASK_CLAIMED, actor)
         _touch(session, task)
         return task
@@ -237,8 +239,7 @@ def unclaim_task(ctx: AppContext, *, actor: Actor, task_id: str) -> Task:
         if task.assignee != actor.username and not actor.sees_all_work:
             raise Forbidden(f"task {task_id} is claimed by {task.assignee}; only they or a manager may release it")
         previous = task.assignee
-        task.assignee = None
-        task.claimed_at = None
+        _write_task(session, task, assignee=None, claimed_at=None)
         _task_event(session, task, EventKind.TASK_UNCLAIMED, actor, {"previous": previous})
         _touch(session, task)
         return task
@@ -249,6 +250,8 @@ def assign_task(ctx: AppContext, *, actor: Actor, task_id: str, assignee: str | 
     with ctx.db.transaction() as session:
         task = _open_task(session, actor, task_id)
         self_claim = assignee == actor.username and task.assignee is None and may_work_task(actor, task)
+        if not self_claim and not actor.sees_all_work and assignee == actor.username and lost_race_for(actor, task):
+            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
         if not self_claim:
             require_may_reassign(actor)
         if assignee is not None and not session.scalar(
@@ -257,8 +260,7 @@ def assign_task(ctx: AppContext, *, actor: Actor, task_id: str, assignee: str | 
         previous = task.assignee
         if previous == assignee:
             return task
-        task.assignee = assignee
-        task.claimed_at = utcnow() if assignee else None
+        _write_task(session, task, assignee=assignee, claimed_at=utcnow() if assignee else None)
         _task_event(session, task, EventKind.TASK_ASSIGNED, actor, {"previous": previous, "assignee": assignee})
         _touch(session, task)
         return task
@@ -270,20 +272,19 @@ def complete_task(ctx: AppContext, *, actor: Actor, task_id: str,
     with ctx.db.transaction() as session:
         task = _open_task(session, actor, task_id)
         if not may_work_task(actor, task):
+            if lost_race_for(actor, task):
+                raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
             if task.assignee is not None:
                 raise Forbidden(f"task {task_id} is claimed by {task.assignee}")
             raise Forbidden(f"you are not a candidate for task {task_id}")
         instance = session.get(ProcessInstance, task.instance_id)
         if instance is None:
             raise NotFound(f"process instance {task.instance_id} not found")
+        variables = with_file_fields(session, task, variables)
         cleaned = validate_form(task.form, variables, current=instance.variables)
         now = utcnow()
-        task.state = TaskState.COMPLETED
-        task.completed_at = now
-        task.completed_by = actor.username
-        if task.assignee is None:
-            task.assignee = actor.username
-            task.claimed_at = task.claimed_at or now
+        _write_task(session, task, state=TaskState.COMPLETED, completed_at=now, completed_by=actor.username,
+                    assignee=task.assignee or actor.username, claimed_at=task.claimed_at or now)
         add_event(session, instance, EventKind.TASK_COMPLETED, actor=actor, at=now, task_id=task.id,
                   element_id=task.element_id, element_name=task.name, element_type="UserTask",
                   funnel_stage=task.funnel_stage, data={"variables": cleaned})
@@ -300,11 +301,30 @@ def task_history(ctx: AppContext, *, actor: Actor, task_id: str) -> list[History
 
 
 def _open_task(session: Session, actor: Actor, task_id: str) -> Task:
-    """The task to act on: 404/403 first (so nothing leaks to outsiders), then 409 unless it is open."""
+    """The task to act on: 404/403 first (so nothing leaks to outsiders), then 409 unless it is open.
+    Lock order (architecture.md): the instance row first, as the worker and messages take it, then the task
+    row (read once the instance is ours, so what we check is what we change); so a request and a firing timer
+    queue instead of deadlocking."""
+    session.scalar(select(ProcessInstance).join(Task, Task.instance_id == ProcessInstance.id)
+                   .where(Task.id == task_id).with_for_update(of=ProcessInstance))
     task = require_task_actionable(actor, session.get(Task, task_id), task_id)
     if task.state != TaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
     return task
+
+
+def _write_task(session: Session, task: Task, **values: Any) -> None:
+    """Claim, release, assign or complete as a guarded UPDATE: it only applies while the task is still open
+    and held by whom we saw holding it, so of racing requests exactly one wins (two server processes on
+    PostgreSQL included) and the others get 409."""
+    seen = Task.assignee.is_(None) if task.assignee is None else Task.assignee == task.assignee
+    result = session.execute(update(Task).where(Task.id == task.id, Task.state == TaskState.OPEN, seen)
+                             .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"task {task.id} was claimed, released or completed by another request at the same "
+                       "time; reload it")
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 def _task_event(session: Session, task: Task, kind: EventKind, actor: Actor,

@@ -8,52 +8,96 @@ import re
 from datetime import date
 from typing import Any
 
+from app.engine.data import MAX_VARIABLE_DEPTH, json_safe
 from app.errors import InvalidInput, PayloadTooLarge, Problem, ValidationFailed
 
 _NAME = re.compile(r"^[^\W\d]\w*$", re.UNICODE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = "nested deeper than"
+# Scripts turn collections into sets and dicts; crafted colliding keys make that quadratic in C code no time
+# limit can interrupt, so what enters a script is bounded: 5,000 items cost milliseconds even when they collide.
+MAX_COLLECTION_ITEMS = 5_000
 
 
 def check_variables(variables: Any, *, max_bytes: int) -> dict[str, Any]:
-    """Variables must be a JSON object whose keys are usable names in expressions."""
+    """Variables must be a JSON object whose keys are usable names in expressions, nested at most
+    MAX_VARIABLE_DEPTH levels with at most MAX_COLLECTION_ITEMS items per list or object, within `max_bytes`,
+    and storable (finite numbers, no NUL or lone surrogates)."""
     if not isinstance(variables, dict):
         raise InvalidInput("variables must be a JSON object", problems=[Problem("not an object", field="variables")])
-    bad = [k for k in variables if not _NAME.match(k)]
+    bad = [k for k in variables if not isinstance(k, str) or not _NAME.match(k)]
     if bad:
         raise InvalidInput(
             f"variable names must be identifiers (letters, digits, underscore; not starting with a digit): "
             f"{', '.join(map(repr, bad))}",
             problems=[Problem("not an identifier", field=f"variables.{k}") for k in bad])
+    refuse_unstorable(unstorable(variables, "variables"))  # first: too deep a value must not reach json.dumps
     size = len(json.dumps(variables, ensure_ascii=False).encode())
     if size > max_bytes:
         raise PayloadTooLarge(f"variables take {size} bytes; the limit is {max_bytes}")
-    problems = list(_unstorable(variables, "variables"))
-    if problems:
-        raise InvalidInput(f"{problems[0].field}: {problems[0].message}", problems=problems[:20])
     return variables
 
 
+def readable(value: Any) -> Any:
+    """A stored value as it may be shown: nesting past MAX_VARIABLE_DEPTH (stored before that limit existed)
+    is cut, so no stored value can make a response fail to serialize."""
+    return json_safe(value)
+
+
 def check_text(value: str | None, field: str) -> str | None:
-    """Free text that goes into the database (business keys, names): no NUL characters."""
-    if value is not None and "\x00" in value:
-        raise InvalidInput(f"{field} contains a NUL character", problems=[Problem("NUL character", field=field)])
+    """Free text that goes into the database (business keys, names): no NUL characters, valid Unicode."""
+    if value is not None and ("\x00" in value or _SURROGATE.search(value)):
+        raise InvalidInput(f"{field} contains a NUL character or a lone surrogate",
+                           problems=[Problem("NUL character or lone surrogate", field=field)])
     return value
 
 
-def _unstorable(value: Any, path: str) -> Any:
-    """Values JSON text cannot carry faithfully: NaN/Infinity (not JSON; PostgreSQL refuses them) and NUL
-    characters (PostgreSQL text cannot hold them)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield Problem("numbers must be finite (NaN and Infinity are not JSON)", field=path)
-    elif isinstance(value, str) and "\x00" in value:
-        yield Problem("text must not contain NUL characters", field=path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in str(key):
-                yield Problem("names must not contain NUL characters", field=path)
-            yield from _unstorable(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _unstorable(item, f"{path}[{index}]")
+def unstorable(value: Any, path: str) -> list[Problem]:
+    """What JSON text in the database cannot carry faithfully, by path: nesting deeper than MAX_VARIABLE_DEPTH
+    (serializers and parsers recurse), NaN/Infinity (not JSON; PostgreSQL refuses them), NUL characters
+    (PostgreSQL text cannot hold them) and lone surrogates (not UTF-8). Iterative: any depth is safe to check."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack and len(problems) < 20:
+        item, where, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_VARIABLE_DEPTH:
+                problems.append(Problem(f"{_TOO_DEEP} {MAX_VARIABLE_DEPTH} levels", field=_top(where)))
+                continue
+            if len(item) > MAX_COLLECTION_ITEMS:
+                problems.append(Problem(f"holds {len(item)} items; at most {MAX_COLLECTION_ITEMS} "
+                                        "in one list or object", field=where))
+                continue
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if _bad_text(str(key)):
+                        problems.append(Problem("names must not contain NUL characters or lone surrogates",
+                                                field=where))
+                    stack.append((child, f"{where}.{key}", depth + 1))
+            else:
+                stack.extend((child, f"{where}[{n}]", depth + 1) for n, child in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            problems.append(Problem("numbers must be finite (NaN and Infinity are not JSON)", field=where))
+        elif isinstance(item, str) and _bad_text(item):
+            problems.append(Problem("text must not contain NUL characters or lone surrogates", field=where))
+    return problems
+
+
+def refuse_unstorable(problems: list[Problem]) -> None:
+    """422 for a value nested too deep (well-formed JSON over our limit), 400 for one no database can hold."""
+    if problems:
+        kind = ValidationFailed if any(p.message.startswith((_TOO_DEEP, "holds")) for p in problems) else InvalidInput
+        raise kind(f"{problems[0].field}: {problems[0].message}", problems=problems)
+
+
+def _bad_text(text: str) -> bool:
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+def _top(path: str) -> str:
+    """`variables.deep[0][0]...` -> `variables.deep`: the variable to name, not a kilometre of brackets."""
+    match = re.match(r"^[^.\[]+(\.[^.\[]+)?", path)
+    return match.group(0) if match else path
 
 
 def validate_form(fields: list[dict[str, Any]], variables: dict[str, Any],
@@ -105,6 +149,9 @@ def _check_field(spec: dict[str, Any], value: Any) -> Any:
             date.fromisoformat(value[:10])
         except ValueError as exc:
             raise ValueError("must be a date as YYYY-MM-DD text") from exc
+    elif kind == "file":  # set by the server from the task's attachments (services.documents)
+        if not (isinstance(value, list) and all(isinstance(v, dict) and "document_id" in v for v in value)):
+            raise ValueError("attach files to the task instead of sending a value")
     elif kind == "enum":
         options = [o.get("id") for o in spec.get("options") or []]
         if value not in options:

@@ -46,6 +46,9 @@ EVENTS: dict[str, str] = {
     "incident_created": N_("Incident"),
     "incident_resolved": N_("Incident resolved"),
     "variables_changed": N_("Data changed"),
+    "document_added": N_("Document attached"),
+    "document_deleted": N_("Document deleted"),
+    "note_added": N_("Note added"),
 }
 
 # History events whose element has been passed (drawn as completed on the diagram).

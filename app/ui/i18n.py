@@ -142,6 +142,13 @@ class Formatter:
         delta = (now or datetime.now(UTC)) - self._aware(value)
         return format_timedelta(abs(delta), granularity="minute", threshold=0.9, locale=self.babel_locale)
 
+    def size(self, value: int) -> str:
+        """A file size: "840 B", "12,5 kB", "3,1 MB" (decimal units, as file managers show them)."""
+        for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+            if value >= scale:
+                return f"{format_decimal(round(value / scale, 1), locale=self.babel_locale)} {unit}"
+        return f"{value} B"
+
     def iso(self, value: datetime | None) -> str:
         return self._aware(value).isoformat() if value else ""
 

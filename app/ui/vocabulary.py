@@ -14,6 +14,7 @@ from app.engine.xml import parse_xml
 from app.errors import InvalidModel
 from app.services import deployments
 from app.services.context import AppContext
+from app.services.documents import is_file_value
 from app.ui.i18n import Formatter
 
 _MAX_XML = 50_000_000
@@ -28,6 +29,8 @@ class Vocabulary:
         return self.labels.get(name) or name
 
     def show(self, name: str, value: Any, fmt: Formatter) -> str:
+        if is_file_value(value):
+            return ", ".join(str(ref.get("name")) for ref in value)
         named = self.options.get(name, {}).get(value) if isinstance(value, str) else None
         return named or fmt.value(value)
 

@@ -19,7 +19,7 @@ from collections import Counter
 
 from app.db.base import utcnow
 from app.errors import Unavailable
-from app.services import jobs, migrations
+from app.services import jobs, lead_import_jobs, migrations
 from app.services.context import AppContext
 from app.worker import handlers, recovery
 
@@ -65,7 +65,10 @@ class Worker:
             return len(claimed)
         migrated = migrations.run_pending(self.ctx, limit=self.batch_size)  # running deals moved to a new version
         self.counts["migrated"] += migrated
-        return len(claimed) + migrated
+        # Lead imports run in slices between timer batches, so a big import never holds up due timers.
+        imported = lead_import_jobs.run_slice(self.ctx, owner=self.worker_id)
+        self.counts["lead_rows"] += imported
+        return len(claimed) + migrated + imported
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
         """Run batches until nothing is due (tests and the CLI's --once)."""

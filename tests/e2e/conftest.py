@@ -70,7 +70,8 @@ def sales_server(sqlite_template: Path, tmp_path: Path) -> Iterator[SalesServer]
     path = tmp_path / "voronka.db"
     shutil.copy(sqlite_template, path)
     settings = Settings(database_url=f"sqlite:///{path}", bootstrap_admin="admin:admin-secret",
-                        embedded_worker=False, fast_password_hashing=True, _env_file=None)
+                        embedded_worker=False, fast_password_hashing=True, files_dir=tmp_path / "files",
+                        _env_file=None)
     ctx = AppContext(settings)
     prepare_database(ctx)
     add_users(ctx)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor
 from app.api.schemas.definitions import DefinitionOut, DeploymentOut
@@ -39,7 +40,8 @@ async def create_deployment(
     name: Annotated[str | None, Form(max_length=255)] = None,
 ) -> DeploymentOut:
     uploaded = await read_uploads(files, ctx.settings.max_upload_bytes)
-    result = deployments.deploy(ctx, files=uploaded, actor=actor, name=name, source="api")
+    # Parsing and checking models takes a while: keep it off the event loop.
+    result = await run_in_threadpool(deployments.deploy, ctx, files=uploaded, actor=actor, name=name, source="api")
     if not result.created:
         response.status_code = 200
     return DeploymentOut(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.services.variables import readable
 
 
 class Schema(BaseModel):
@@ -12,6 +14,8 @@ class Schema(BaseModel):
 
 
 T = TypeVar("T")
+# Stored variables and event data on their way out: bounded in depth whatever the database holds.
+StoredJson = Annotated[dict[str, Any], AfterValidator(readable)]
 
 
 class Page(Schema, Generic[T]):

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema
+from app.api.schemas.common import Schema, StoredJson
 
 
 class TopicIn(Schema):
@@ -40,7 +40,7 @@ class ExternalTaskOut(Schema):
     priority: int
     created_at: datetime
     state: str
-    variables: dict[str, Any]
+    variables: StoredJson
 
 
 class WorkerIn(Schema):

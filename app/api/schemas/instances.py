@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from app.api.schemas.common import Schema
+from app.api.schemas.common import Schema, StoredJson
 from app.api.schemas.tasks import TaskOut
 
 
@@ -42,7 +42,7 @@ class InstanceOut(Schema):
     started_by: str | None
     started_at: datetime
     ended_at: datetime | None
-    variables: dict[str, Any]
+    variables: StoredJson
     tasks: list[TaskOut]
     incidents: list[IncidentOut]
 
@@ -61,7 +61,7 @@ class HistoryEventOut(Schema):
     element_name: str | None
     element_type: str | None
     funnel_stage: str | None
-    data: dict[str, Any]
+    data: StoredJson
 
 
 class BatchStartItem(Schema):

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema
+from app.api.schemas.common import Schema, StoredJson
 
 
 class FormField(Schema):
@@ -48,7 +48,7 @@ class TaskOut(Schema):
 
 
 class TaskDetailOut(TaskOut):
-    data: dict[str, Any] = Field(description="The instance's current variables.")
+    data: StoredJson = Field(description="The instance's current variables.")
 
 
 class Complete(Schema):

@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.camunda.dates import parse_camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, SortBy, SortOrder, page_size, sort_key
@@ -78,7 +79,7 @@ async def create_deployment(request: Request, ctx: Context, actor: CurrentActor)
     upload = await read_deployment(request, ctx.settings)
     if upload.options.get("tenant-id"):
         raise InvalidInput("Voronka has no tenants: leave the tenant id empty")
-    result = deployments.deploy(ctx, files=upload.bpmn, actor=actor,
+    result = await run_in_threadpool(deployments.deploy, ctx, files=upload.bpmn, actor=actor,
                                 name=upload.options.get("deployment-name") or None,
                                 source=upload.options.get("deployment-source") or None)
     filtering = flag(upload.options.get("enable-duplicate-filtering")) or flag(

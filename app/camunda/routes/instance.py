@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, csv, page_size
 from app.camunda.dto import CountOut, InstanceQueryIn, ProcessInstanceOut, instance_out
+from app.camunda.files import file_response
 from app.camunda.variables import encode_value, encode_variables
 from app.db.models import InstanceStatus
 from app.errors import NotFound
@@ -109,3 +111,10 @@ def get_variable(ctx: Context, actor: CurrentActor, instance_id: str, name: str)
     if name not in view.instance.variables:
         raise NotFound(f"process instance variable with name {name} does not exist")
     return encode_value(view.instance.variables[name])
+
+
+@router.get("/process-instance/{instance_id}/variables/{name}/data", summary="The bytes of a File variable",
+            response_class=StreamingResponse)
+def get_variable_data(ctx: Context, actor: CurrentActor, instance_id: str, name: str) -> StreamingResponse:
+    return file_response(ctx, actor, instance_id, name)
+

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
 from app.camunda.dates import parse_camunda_date
 from app.camunda.deps import Context, CurrentActor, FirstResult, MaxResults, csv, page_size, sort_key
 from app.camunda.dto import CompleteTaskIn, CountOut, TaskOut, TaskQueryIn, UserIdIn, task_out
+from app.camunda.files import file_response
 from app.camunda.variables import decode_variables, encode_value, encode_variables, form_variables
 from app.db.models import Task
 from app.errors import Conflict, NotFound
@@ -32,7 +35,10 @@ async def query_from_params(request: Request) -> TaskQueryIn:
             params[name] = csv(params[name])
     params.pop("firstResult", None)
     params.pop("maxResults", None)
-    return TaskQueryIn.model_validate(params)
+    try:
+        return TaskQueryIn.model_validate(params)
+    except ValidationError as exc:  # a malformed boolean or number in the URL: 400 naming it, like a body
+        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 ParamQuery = Annotated[TaskQueryIn, Depends(query_from_params)]
@@ -195,6 +201,13 @@ def get_variable(ctx: Context, actor: CurrentActor, task_id: str, name: str) -> 
     if name not in detail.data:
         raise NotFound(f"task variable with name {name} does not exist")
     return encode_value(detail.data[name])
+
+
+@router.get("/task/{task_id}/variables/{name}/data", summary="The bytes of a File variable visible from the task",
+            response_class=StreamingResponse)
+def get_variable_data(ctx: Context, actor: CurrentActor, task_id: str, name: str) -> StreamingResponse:
+    task = tasks.get_task(ctx, actor=actor, task_id=task_id).task
+    return file_response(ctx, actor, task.instance_id, name)
 
 
 @router.get("/task/{task_id}/identity-links", summary="Candidates and assignee of a task")

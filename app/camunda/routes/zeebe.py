@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor
 from app.camunda.uploads import read_deployment
@@ -41,7 +42,7 @@ async def create_deployment(request: Request, ctx: Context, actor: CurrentActor)
     tenant = upload.options.get("tenantId")
     if tenant and tenant != DEFAULT_TENANT:
         raise InvalidInput("Voronka has no tenants: leave the tenant id empty")
-    result = deployments.deploy(ctx, files=upload.bpmn, actor=actor, name=upload.bpmn[0][0],
+    result = await run_in_threadpool(deployments.deploy, ctx, files=upload.bpmn, actor=actor, name=upload.bpmn[0][0],
                                 source="Camunda 8 REST")
     return {
         "deploymentKey": result.deployment.id,

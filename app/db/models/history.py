@@ -35,6 +35,9 @@ class EventKind(enum.StrEnum):
     INCIDENT_CREATED = "incident_created"
     INCIDENT_RESOLVED = "incident_resolved"
     VARIABLES_CHANGED = "variables_changed"
+    DOCUMENT_ADDED = "document_added"
+    DOCUMENT_DELETED = "document_deleted"
+    NOTE_ADDED = "note_added"  # a duplicate lead merged into the deal
 
 
 class HistoryEvent(Base):

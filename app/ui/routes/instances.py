@@ -7,11 +7,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.db.models import InstanceStatus
-from app.services import catalog, instances
-from app.ui.deps import Context, PageActor
+from app.services import catalog, documents, instances
+from app.ui.deps import CheckedForm, Context, FormFiles, PageActor
 from app.ui.diagram import instance_diagram
 from app.ui.funnel import EVENTS, STAGES, STATUSES
-from app.ui.rendering import PageRoute, render
+from app.ui.rendering import PageRoute, redirect, render, translate
+from app.ui.security import UI_PREFIX, safe_next
 from app.ui.vocabulary import vocabularies
 
 router = APIRouter(route_class=PageRoute)
@@ -39,8 +40,29 @@ def deal(request: Request, ctx: Context, actor: PageActor, instance_id: str) -> 
     view = instances.get_instance(ctx, actor=actor, instance_id=instance_id)
     history = instances.instance_history(ctx, actor=actor, instance_id=instance_id)
     instance = view.instance
+    attached = documents.list_documents(ctx, actor=actor, instance_id=instance_id)
     return render(request, "deal.html", actor=actor, view=view, instance=instance, history=history,
+                  documents=attached,
+                  may_delete=lambda d: actor.sees_all_work or d.uploaded_by == actor.username,
                   words=vocabularies.get(ctx, actor, instance.definition_id),
                   variables=sorted(instance.variables.items()), statuses=STATUSES, stages=STAGES, events=EVENTS,
                   diagram=instance_diagram(instance.definition_key, view.definition_version, history=history,
                                            open_tasks=view.open_tasks, incidents=view.incidents))
+
+
+@router.post("/deals/{instance_id}/documents")
+def attach_to_deal(request: Request, ctx: Context, actor: PageActor, form: CheckedForm, files: FormFiles,
+                   instance_id: str) -> Response:
+    for upload in files.get("file", []):
+        documents.upload_document(ctx, actor=actor, instance_id=instance_id, source=upload.file,
+                                  filename=upload.filename)
+    return redirect(request, f"{UI_PREFIX}/deals/{instance_id}#documents",
+                    flash=translate(request, "Attached: %(count)s.", count=len(files.get("file", []))))
+
+
+@router.post("/documents/{document_id}/delete")
+def delete_document(request: Request, ctx: Context, actor: PageActor, form: CheckedForm,
+                    document_id: str) -> Response:
+    document = documents.delete_document(ctx, actor=actor, document_id=document_id)
+    return redirect(request, safe_next(form.get("next"), f"{UI_PREFIX}/deals/{document.instance_id}#documents"),
+                    flash=translate(request, "Deleted: “%(name)s”.", name=document.name))

@@ -19,7 +19,7 @@ GROUP_OF_LANE = {
 }
 STAGES = {"lead", "qualified", "proposal", "negotiation", "contract", "invoiced", "paid", "fulfilled",
           "retained"}
-FIELD_TYPES = {"string", "long", "boolean", "date", "enum"}
+FIELD_TYPES = {"string", "long", "boolean", "date", "enum", "file"}
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 READABLE_ID = re.compile(r"^[A-Z][A-Za-z]*(_[A-Z][A-Za-z0-9]*)+$")
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
