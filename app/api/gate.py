@@ -24,7 +24,8 @@ from app.auth.sessions import session_token
 from app.errors import NotAuthenticated
 
 GUARDED_PREFIXES = ("/api/v1/", "/engine-rest/")
-OPEN_PATHS = ("/api/v1/auth/token", "/api/v1/auth/logout")
+# Web-form leads carry no user: the route checks their X-Api-Key (the JSON body limit bounds what is read first).
+OPEN_PATHS = ("/api/v1/auth/token", "/api/v1/auth/logout", "/api/v1/leads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 WWW_AUTHENTICATE = 'Basic realm="voronka", Bearer realm="voronka"'
 
